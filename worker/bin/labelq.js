@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The labelq command. Node 24 runs the TypeScript sources directly (type stripping).
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `labelq needs Node.js 24 or newer; this is ${process.version}. Run "npm run setup" (it installs Node 24 into the project) and use "npx labelq".\n`,
+  );
+  process.exit(1);
+}
+const { main } = await import('../src/cli/main.ts');
+await main(process.argv);
+// Every resource is closed by now; exit even if a library keeps a timer alive.
+process.exit(process.exitCode ?? 0);

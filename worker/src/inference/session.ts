@@ -1,0 +1,57 @@
+import * as ort from 'onnxruntime-node';
+import { LabelqError } from '@labelq/shared/errors';
+
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'null';
+export type DeviceInUse = 'cpu' | 'cuda' | 'null';
+
+export interface SessionSettings {
+  device: DeviceRequest;
+  cudaDeviceId: number;
+  intraOpThreads: number;
+  interOpThreads: number;
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  deviceInUse: Exclude<DeviceInUse, 'null'>;
+  /** Set when `auto` asked for CUDA and had to fall back to CPU: why. */
+  fallbackReason?: string;
+}
+
+function options(settings: SessionSettings, providers: ort.InferenceSession.ExecutionProviderConfig[]): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers,
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: settings.intraOpThreads,
+    interOpNumThreads: settings.interOpThreads,
+    executionMode: 'sequential',
+  };
+}
+
+/**
+ * Opens one ONNX Runtime session. `cuda` fails with DEVICE_UNAVAILABLE when the CUDA provider cannot load;
+ * `auto` tries CUDA and falls back to CPU, returning the reason so the caller can say so loudly.
+ * onnxruntime-node does not fall back by itself (asking for ['cuda','cpu'] throws where CUDA is missing).
+ */
+export async function openSession(modelPath: string, settings: SessionSettings): Promise<OpenedSession> {
+  if (settings.device === 'null') throw new Error('the null device has no ONNX Runtime session');
+  if (settings.device === 'cpu') {
+    return { session: await ort.InferenceSession.create(modelPath, options(settings, ['cpu'])), deviceInUse: 'cpu' };
+  }
+  const cuda: ort.InferenceSession.ExecutionProviderConfig = { name: 'cuda', deviceId: settings.cudaDeviceId };
+  try {
+    const session = await ort.InferenceSession.create(modelPath, options(settings, [cuda]));
+    return { session, deviceInUse: 'cuda' };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (settings.device === 'cuda') {
+      throw new LabelqError(
+        'DEVICE_UNAVAILABLE',
+        `The CUDA execution provider could not be loaded (${reason}). A GPU worker needs an NVIDIA driver, CUDA 12 and cuDNN 9, and onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12. Use --device auto to fall back to CPU or --device cpu.`,
+        { cause: error },
+      );
+    }
+    const session = await ort.InferenceSession.create(modelPath, options(settings, ['cpu']));
+    return { session, deviceInUse: 'cpu', fallbackReason: reason };
+  }
+}

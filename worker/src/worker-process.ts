@@ -1,0 +1,177 @@
+import { dirname, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { Worker, type Job } from 'bullmq';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '@labelq/shared/config';
+import { readModelCard } from '@labelq/shared/model-card';
+import { jobDataSchema } from '@labelq/shared/job';
+import type { Logger } from '@labelq/shared/logger';
+import { createRedisConnection } from '@labelq/shared/redis-connection';
+import { RunRegistry } from '@labelq/shared/run-registry';
+import { createS3Client } from '@labelq/shared/s3-client';
+import { openStore } from '@labelq/shared/store/open-store';
+import type { RecordStore } from '@labelq/shared/store/record-store';
+import { DynamicBatcher } from './batcher.ts';
+import { InferenceEngine } from './inference/inference-engine.ts';
+import { createJobProcessor } from './job-processor.ts';
+import { checkModelAgainstCard } from './model/check-card.ts';
+import { createPreprocessor } from './preprocess/preprocessor.ts';
+import { createItemFetcher } from './fetch/fetch-item.ts';
+import { createS3ItemFetcher } from './s3-item-fetcher.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
+import { modelCardPathOf } from './default-model.ts';
+import { serveMetrics, type MetricsServer } from './metrics-server.ts';
+
+export interface RunningWorker {
+  readonly deviceInUse: 'cpu' | 'cuda' | 'null';
+  readonly metrics: WorkerMetrics;
+  readonly bullWorker: Worker;
+  /** Stops taking jobs, lets those in flight finish for up to shutdownTimeoutMs, then hands the rest back. */
+  close(): Promise<void>;
+}
+
+/** s3 settings from the config, shared by the fetcher and the stores of this process. */
+export function s3ClientFromConfig(config: Config): S3Client {
+  return createS3Client({
+    endpoint: config.s3Endpoint,
+    region: config.s3Region,
+    forcePathStyle: config.s3ForcePathStyle,
+    accessKeyId: config.s3AccessKeyId,
+    secretAccessKey: config.s3SecretAccessKey,
+    checksumMode: config.s3ChecksumMode,
+    maxSockets: config.s3MaxSockets,
+    requestTimeoutMs: config.fetchTimeoutMs,
+    maxAttempts: 3,
+  });
+}
+
+/**
+ * Starts one worker process's machinery: model card check, inference thread (one session), batcher,
+ * fetchers, stores and the BullMQ Worker. Resources are released in reverse order by close().
+ */
+export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
+  if (config.redisUrl === undefined) throw new Error('startWorker needs config.redisUrl');
+  const cardPath = modelCardPathOf(config);
+  const card = await readModelCard(cardPath);
+  const modelPath = resolve(dirname(cardPath), card.file);
+  if (config.device !== 'null') await checkModelAgainstCard(modelPath, card);
+
+  const metrics = new WorkerMetrics();
+  const intraOpThreads = config.intraOpThreads === 0 ? availableParallelism() : config.intraOpThreads;
+  const engine = await InferenceEngine.start({
+    modelPath,
+    card,
+    settings: { device: config.device, cudaDeviceId: config.cudaDeviceId, intraOpThreads, interOpThreads: 1 },
+    topK: config.topK,
+    maxBatchSize: config.batchSize,
+  });
+  metrics.executionProvider(engine.deviceInUse, engine.fallbackReason !== undefined);
+  if (engine.fallbackReason !== undefined) {
+    log.warn(
+      { device: engine.deviceInUse, requested: config.device, reason: engine.fallbackReason },
+      'CUDA IS NOT AVAILABLE: FALLING BACK TO CPU. Inference will be much slower. Use --device cuda to make this an error.',
+    );
+  }
+  log.info(
+    { device: engine.deviceInUse, model: card.name, sha256: card.sha256, sessionOpenMs: Math.round(engine.sessionOpenMs), intraOpThreads },
+    'inference ready',
+  );
+
+  const cropBytes = card.input.height * card.input.width * 3;
+  const batcher = new DynamicBatcher({
+    batchSize: config.batchSize,
+    maxWaitMs: config.maxWaitMs,
+    cropBytes,
+    topK: config.topK,
+    maxBatchesInFlight: 2,
+    runBatch: (crops, count) => engine.runBatch(crops, count),
+    onBatch: ({ count, inferenceMs }) => metrics.batch(count, inferenceMs / 1000),
+  });
+
+  let s3Client: S3Client | undefined;
+  const s3 = (): S3Client => (s3Client ??= s3ClientFromConfig(config));
+  const stores = new Map<string, RecordStore>();
+  const storeFor = (out: string): RecordStore => {
+    let store = stores.get(out);
+    if (store === undefined) stores.set(out, (store = openStore(out, s3)));
+    return store;
+  };
+  const limits = { maxImageBytes: config.maxImageBytes, timeoutMs: config.fetchTimeoutMs, maxRedirects: config.maxRedirects };
+  let s3ItemFetcher: ReturnType<typeof createS3ItemFetcher> | undefined;
+  const fetcher = createItemFetcher({
+    s3: { fetch: (uri, signal) => (s3ItemFetcher ??= createS3ItemFetcher(s3(), limits)).fetch(uri, signal) },
+    limits,
+  });
+  const preprocessor = createPreprocessor(card, { maxInputPixels: config.maxInputPixels });
+
+  const commandConnection = createRedisConnection(config.redisUrl, 'command');
+  const registry = new RunRegistry(commandConnection, config.bullPrefix, config.queueName);
+  const processJob = createJobProcessor({
+    card,
+    model: { name: card.name, sha256: card.sha256 },
+    fetchItem: (uri, signal) => fetcher.fetch(uri, signal),
+    decodeCrop: (bytes) => preprocessor.decodeCrop(bytes),
+    infer: (crop) => batcher.add(crop),
+    storeFor,
+    registry,
+    metrics,
+    log,
+    fetchConcurrency: config.fetchConcurrency,
+    decodeConcurrency: config.decodeConcurrency === 0 ? availableParallelism() : config.decodeConcurrency,
+  });
+
+  const bullWorker = new Worker(config.queueName, processJob, {
+    connection: createRedisConnection(config.redisUrl, 'worker'),
+    prefix: config.bullPrefix,
+    concurrency: config.concurrency,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: config.stalledIntervalMs,
+    maxStalledCount: config.maxStalledCount,
+    autorun: true,
+  });
+  bullWorker.on('failed', (job: Job | undefined, error: Error) => {
+    if (job === undefined) return;
+    const attempts = job.opts.attempts ?? 1;
+    const final = job.finishedOn !== undefined || job.attemptsMade >= attempts || error.name === 'UnrecoverableError';
+    if (!final) return;
+    const data = jobDataSchema.safeParse(job.data);
+    if (!data.success) return;
+    registry.markFailed(data.data.run, data.data.chunk, error.message).catch((markError: unknown) => {
+      log.error({ job: job.id, error: String(markError) }, 'could not record the failed job in the run registry');
+    });
+  });
+  bullWorker.on('error', (error) => log.error({ error: error.message }, 'BullMQ worker error'));
+
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== 0) {
+    metricsServer = await serveMetrics(config.metricsPort, metrics, () => bullWorker.isRunning());
+    log.info({ port: metricsServer.port }, 'metrics served on /metrics, /healthz, /readyz');
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    deviceInUse: engine.deviceInUse,
+    metrics,
+    bullWorker,
+    close() {
+      closing ??= (async () => {
+        const graceful = bullWorker.close();
+        const timedOut = await Promise.race([
+          graceful.then(() => false),
+          new Promise<boolean>((done) => setTimeout(() => done(true), config.shutdownTimeoutMs).unref()),
+        ]);
+        if (timedOut) {
+          log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'jobs still in flight at the shutdown deadline: handing them back');
+          batcher.close();
+          await bullWorker.close(true);
+        }
+        batcher.close();
+        await engine.close();
+        await metricsServer?.close();
+        s3Client?.destroy();
+        await commandConnection.quit().catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}
