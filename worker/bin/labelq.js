@@ -7,6 +7,12 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// sharp decodes on libuv's threadpool (4 threads by default, sized once when it first starts): give the
+// worker's decodes room beside file reads and DNS lookups.
+if (process.env.UV_THREADPOOL_SIZE === undefined) {
+  const { availableParallelism } = await import('node:os');
+  process.env.UV_THREADPOOL_SIZE = String(Math.max(4, availableParallelism() + 2));
+}
 const { main } = await import('../src/cli/main.ts');
 await main(process.argv);
 // Every resource is closed by now; exit even if a library keeps a timer alive.

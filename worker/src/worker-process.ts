@@ -16,6 +16,7 @@ import { InferenceEngine } from './inference/inference-engine.ts';
 import { createJobProcessor } from './job-processor.ts';
 import { checkModelAgainstCard } from './model/check-card.ts';
 import { createPreprocessor } from './preprocess/preprocessor.ts';
+import { applySharpSettings, threadpoolShortfall } from './preprocess/sharp-settings.ts';
 import { createItemFetcher } from './fetch/fetch-item.ts';
 import { createS3ItemFetcher } from './s3-item-fetcher.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
@@ -102,9 +103,13 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     s3: { fetch: (uri, signal) => (s3ItemFetcher ??= createS3ItemFetcher(s3(), limits)).fetch(uri, signal) },
     limits,
   });
+  applySharpSettings();
+  const decodeConcurrency = config.decodeConcurrency === 0 ? availableParallelism() : config.decodeConcurrency;
+  const shortfall = threadpoolShortfall(decodeConcurrency);
+  if (shortfall !== undefined) log.warn({ decodeConcurrency }, shortfall);
   const preprocessor = createPreprocessor(card, { maxInputPixels: config.maxInputPixels });
 
-  const commandConnection = createRedisConnection(config.redisUrl, 'command');
+  const commandConnection = createRedisConnection(config.redisUrl, 'worker');
   const registry = new RunRegistry(commandConnection, config.bullPrefix, config.queueName);
   const processJob = createJobProcessor({
     card,
@@ -117,7 +122,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     metrics,
     log,
     fetchConcurrency: config.fetchConcurrency,
-    decodeConcurrency: config.decodeConcurrency === 0 ? availableParallelism() : config.decodeConcurrency,
+    decodeConcurrency,
   });
 
   const bullWorker = new Worker(config.queueName, processJob, {

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '@labelq/shared/config';
 import { createLogger, type Logger } from '@labelq/shared/logger';
@@ -95,11 +97,18 @@ async function labelSource(sourceSpec: string, flags: LabelFlags, baseConfig: Co
     }
 
     const display = createProgressDisplay();
+    const interrupted = waitForInterrupt();
+    cleanups.unshift(async () => interrupted.dispose());
     let status: RunStatus;
     for (;;) {
       status = await registry.status(run);
       display.update(status);
       if (status.finished) break;
+      if (interrupted.signal !== undefined) {
+        display.stop();
+        say(`Interrupted (${interrupted.signal}): stopping. The run's jobs stay in Redis; records written so far are in ${recordsLocation(out, run)}.`);
+        return 130;
+      }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     display.stop();
@@ -125,11 +134,37 @@ function printSummary(run: string, out: string, status: RunStatus, records: Resu
   const seconds = status.startedAtMs !== undefined && status.lastDoneAtMs !== undefined ? (status.lastDoneAtMs - status.startedAtMs) / 1000 : 0;
   say('');
   say(`Run ${run} finished: ${status.imagesDone} of ${status.images} images have records (${status.itemErrors} error records), ${status.jobsFailed} failed jobs.`);
-  say(`${seconds.toFixed(1)} s, ${(status.imagesPerSecond ?? 0).toFixed(1)} images/s. Records: ${out}${run}/records/`);
+  say(`${seconds.toFixed(1)} s, ${(status.imagesPerSecond ?? 0).toFixed(1)} images/s. Records: ${recordsLocation(out, run)}`);
   for (const record of records.slice(0, shown)) {
     const name = record.uri.split('/').pop() ?? record.uri;
     if ('error' in record) say(`  ${name}: ERROR ${record.error.code}: ${record.error.message}`);
     else say(`  ${name}: ${record.top[0]?.label} (${record.top[0]?.wnid}, p=${record.top[0]?.p.toFixed(3)})`);
   }
   say(`All records: npx labelq results ${run} --out ${out}`);
+}
+
+/** Where a run's records are, as a person would type it: a folder path or an s3:// URL. */
+function recordsLocation(out: string, run: string): string {
+  if (out.startsWith('file://')) return join(fileURLToPath(out), run, 'records') + '/';
+  return `${out.endsWith('/') ? out : `${out}/`}${run}/records/`;
+}
+
+/** Notes the first SIGINT/SIGTERM so the command can stop and release what it started (Redis, worker). */
+function waitForInterrupt(): { readonly signal: string | undefined; dispose(): void } {
+  const state: { signal: string | undefined } = { signal: undefined };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (state.signal !== undefined) process.exit(130);
+    state.signal = signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    get signal() {
+      return state.signal;
+    },
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }

@@ -43,20 +43,28 @@ export class InferenceEngine {
   /** Starts the thread and waits until the session is open; fails with the thread's own reason. */
   static async start(data: InferenceThreadData): Promise<InferenceEngine> {
     const thread = new Worker(new URL('./inference-thread.ts', import.meta.url), { workerData: data });
-    const ready = await new Promise<Extract<FromThread, { type: 'ready' }>>((resolve, reject) => {
-      const onMessage = (message: FromThread): void => {
-        if (message.type === 'ready') resolve(message);
-        else if (message.type === 'fatal') reject(new LabelqError(message.code as ErrorCode, message.message));
-      };
-      thread.on('message', onMessage);
-      thread.once('error', reject);
-      thread.once('exit', (code) => reject(new Error(`the inference thread exited during start (code ${code})`)));
-    }).catch(async (error: unknown) => {
+    let onMessage: (message: FromThread) => void = () => undefined;
+    let onError: (error: Error) => void = () => undefined;
+    let onExit: (code: number) => void = () => undefined;
+    try {
+      const ready = await new Promise<Extract<FromThread, { type: 'ready' }>>((resolve, reject) => {
+        onMessage = (message) => {
+          if (message.type === 'ready') resolve(message);
+          else if (message.type === 'fatal') reject(new LabelqError(message.code as ErrorCode, message.message));
+        };
+        onError = reject;
+        onExit = (code) => reject(new Error(`the inference thread exited during start (code ${code})`));
+        thread.on('message', onMessage).once('error', onError).once('exit', onExit);
+      });
+      return new InferenceEngine(thread, ready);
+    } catch (error) {
       await thread.terminate();
       throw error;
-    });
-    thread.removeAllListeners();
-    return new InferenceEngine(thread, ready);
+    } finally {
+      // Only our own listeners: removeAllListeners() would also drop Node's internal ones and the
+      // thread's messages would never arrive again.
+      thread.off('message', onMessage).off('error', onError).off('exit', onExit);
+    }
   }
 
   runBatch(crops: Uint8Array, count: number): Promise<BatchResult> {

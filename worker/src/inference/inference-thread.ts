@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { isLabelqError } from '@labelq/shared/errors';
 import { openSession } from './session.ts';
-import { createNormaliser } from './normalise.ts';
+import { createNormaliser } from '../preprocess/normaliser.ts';
 import { topKRows } from './top-k.ts';
 import type { FromThread, InferenceThreadData, ToThread } from './protocol.ts';
 
@@ -60,7 +60,8 @@ async function runBatch(crops: Uint8Array, count: number): Promise<{ indices: In
     const indices = new Int32Array(count * kept).map((_, i) => i % kept);
     return { indices, probabilities: new Float32Array(count * kept).fill(1 / classes) };
   }
-  normaliser.writeBatch(crops, count, input);
+  const floats = normaliser.floatsPerImage;
+  for (let i = 0; i < count; i++) normaliser.writeInto(crops.subarray(i * floats, (i + 1) * floats), input, i * floats);
   const tensor = new ort.Tensor('float32', input.subarray(0, count * normaliser.floatsPerImage), shapeOf(count));
   const outputs = await session.run({ [card.input.name]: tensor });
   const output = outputs[card.output.name];

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LabelqError } from '@labelq/shared/errors';
 
@@ -28,6 +31,12 @@ function options(settings: SessionSettings, providers: ort.InferenceSession.Exec
   };
 }
 
+/** Where onnxruntime-node keeps its native libraries; the CUDA provider must sit there to load. */
+export function cudaProviderLibraryPath(): string {
+  const packageJson = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+  return join(dirname(packageJson), 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+}
+
 /**
  * Opens one ONNX Runtime session. `cuda` fails with DEVICE_UNAVAILABLE when the CUDA provider cannot load;
  * `auto` tries CUDA and falls back to CPU, returning the reason so the caller can say so loudly.
@@ -37,6 +46,16 @@ export async function openSession(modelPath: string, settings: SessionSettings):
   if (settings.device === 'null') throw new Error('the null device has no ONNX Runtime session');
   if (settings.device === 'cpu') {
     return { session: await ort.InferenceSession.create(modelPath, options(settings, ['cpu'])), deviceInUse: 'cpu' };
+  }
+  const providerPath = cudaProviderLibraryPath();
+  if (settings.device === 'auto' && !existsSync(providerPath)) {
+    // Not installed at all: say so plainly instead of letting ONNX Runtime print a loader error.
+    const session = await ort.InferenceSession.create(modelPath, options(settings, ['cpu']));
+    return {
+      session,
+      deviceInUse: 'cpu',
+      fallbackReason: `the CUDA execution provider is not installed (${providerPath} is missing; install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a GPU host)`,
+    };
   }
   const cuda: ort.InferenceSession.ExecutionProviderConfig = { name: 'cuda', deviceId: settings.cudaDeviceId };
   try {

@@ -1,0 +1,71 @@
+import { itemError, isLabelqError, type LabelqError } from '@labelq/shared/errors';
+
+/**
+ * Turns what sharp/libvips throws into item errors whose messages say what is wrong with the image, in one line
+ * (libvips repeats lines and prefixes them with its loader's name; no stack traces in records).
+ */
+
+/** Image formats people send that the prebuilt libvips in sharp cannot read, recognised by their first bytes. */
+const unreadableSignatures: { name: string; matches: (bytes: Buffer) => boolean }[] = [
+  { name: 'BMP', matches: (b) => b.length >= 14 && b.toString('latin1', 0, 2) === 'BM' && b.readUInt32LE(10) < b.length + 1 },
+  { name: 'ICO', matches: (b) => b.length >= 6 && b.readUInt32BE(0) === 0x00000100 && b.readUInt16LE(4) > 0 },
+  { name: 'Photoshop PSD', matches: (b) => b.toString('latin1', 0, 4) === '8BPS' },
+  { name: 'HEIC/HEIF (HEVC)', matches: (b) => b.toString('latin1', 4, 8) === 'ftyp' && /^(heic|heix|hevc|hevx|heim|heis)$/.test(b.toString('latin1', 8, 12)) },
+];
+
+/** The name of a known image format sharp cannot read, or undefined when the bytes are not one of them. */
+export function unreadableFormatName(bytes: Buffer): string | undefined {
+  return unreadableSignatures.find((s) => s.matches(bytes))?.name;
+}
+
+/** libvips' message reduced to its distinct lines, loader prefixes removed, cut to a readable length. */
+export function cleanLibvipsMessage(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.replace(/^(Vips\w+|\w+load(_\w+)?):\s*/, '').trim())
+    .filter((line) => line.length > 0);
+  const distinct = [...new Set(lines)].join('; ');
+  return distinct.length > 300 ? `${distinct.slice(0, 300)}…` : distinct;
+}
+
+export function emptyImageError(): LabelqError {
+  return itemError('IMAGE_EMPTY', 'The image is empty (0 bytes).');
+}
+
+export function tooManyPixelsError(width: number, height: number, maxInputPixels: number): LabelqError {
+  return itemError(
+    'IMAGE_TOO_MANY_PIXELS',
+    `The image is ${width}x${height} = ${width * height} pixels, more than the ${maxInputPixels} allowed (maxInputPixels); it was not decoded.`,
+  );
+}
+
+/** Maps an error thrown by sharp while reading `bytes` (format = what the header said, when known). */
+export function imageErrorFromSharp(error: unknown, bytes: Buffer, format: string | undefined, maxInputPixels: number): LabelqError {
+  if (isLabelqError(error)) return error;
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = cleanLibvipsMessage(raw);
+  if (/unsupported image format/i.test(raw)) {
+    const known = unreadableFormatName(bytes);
+    if (known !== undefined) {
+      return itemError('IMAGE_UNSUPPORTED_FORMAT', `The image is ${known}, a format labelq cannot decode; convert it to JPEG, PNG or WebP.`, error);
+    }
+    return itemError(
+      'IMAGE_DECODE_FAILED',
+      `The data is not an image in any format labelq can decode (it starts with ${describeStart(bytes)}).`,
+      error,
+    );
+  }
+  if (/exceeds pixel limit/i.test(raw)) {
+    return itemError('IMAGE_TOO_MANY_PIXELS', `The image has more than the ${maxInputPixels} pixels allowed (maxInputPixels); it was not decoded.`, error);
+  }
+  const what = format === undefined ? 'The image' : `The ${format.toUpperCase()} image`;
+  return itemError('IMAGE_DECODE_FAILED', `${what} could not be decoded: ${message}.`, error);
+}
+
+/** The first bytes, as text when they are printable, else as hex; for messages only. */
+function describeStart(bytes: Buffer): string {
+  const head = bytes.subarray(0, 12);
+  const text = head.toString('latin1');
+  if (/^[\x20-\x7e\t\r\n]+$/.test(text)) return JSON.stringify(text + (bytes.length > head.length ? '…' : ''));
+  return `the bytes ${head.toString('hex').replace(/(..)/g, '$1 ').trim()}`;
+}
