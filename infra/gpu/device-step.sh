@@ -150,6 +150,11 @@ measure() {
 mark "device-step $step on $(hostname) in $repo; stage $stage"
 case "$step" in
   measure) measure; exit $? ;;
+  scaling)
+    # Where preprocessing saturates: P processes x N images in flight (bench/gpu/preprocess-scaling.ts).
+    setup_environment
+    timeout 200 node bench/gpu/preprocess-scaling.ts --images "$root/images" --out "$out/preprocess-scaling.json" --seconds 4
+    exit $? ;;
   p[0-9]* | x[0-9]*)
     prefix=${step:0:1}; k=${step:1}
     store_part "$prefix" "$k"
