@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '@labelq/shared/config';
@@ -128,6 +128,8 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   const bullWorker = new Worker(config.queueName, processJob, {
     connection: createRedisConnection(config.redisUrl, 'worker'),
     prefix: config.bullPrefix,
+    // Recorded on each job as processedBy: which worker process labelled it.
+    name: `labelq-worker@${hostname()}:${process.pid}`,
     concurrency: config.concurrency,
     lockDuration: config.lockDurationMs,
     stalledInterval: config.stalledIntervalMs,
