@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Config } from './config.ts';
 
 export interface S3Settings {
   /** Custom endpoint for S3-compatible stores (MinIO, Swift s3api); unset for AWS. */
@@ -45,4 +46,22 @@ export function parseS3Url(url: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (match === null || match[1] === undefined) throw new Error(`"${url}" is not an s3://bucket/key URL`);
   return { bucket: match[1], key: match[2] ?? '' };
+}
+
+/** The S3 settings of a validated config (one S3 client per process is made from them). */
+export function s3SettingsFromConfig(
+  config: Pick<Config, 's3Endpoint' | 's3Region' | 's3ForcePathStyle' | 's3AccessKeyId' | 's3SecretAccessKey' | 's3ChecksumMode' | 's3MaxSockets'>,
+  requestTimeoutMs: number,
+): S3Settings {
+  return {
+    endpoint: config.s3Endpoint,
+    region: config.s3Region,
+    forcePathStyle: config.s3ForcePathStyle,
+    accessKeyId: config.s3AccessKeyId,
+    secretAccessKey: config.s3SecretAccessKey,
+    checksumMode: config.s3ChecksumMode,
+    maxSockets: config.s3MaxSockets,
+    requestTimeoutMs,
+    maxAttempts: 3,
+  };
 }

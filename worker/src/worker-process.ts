@@ -8,7 +8,7 @@ import { jobDataSchema } from '@labelq/shared/job';
 import type { Logger } from '@labelq/shared/logger';
 import { createRedisConnection } from '@labelq/shared/redis-connection';
 import { RunRegistry } from '@labelq/shared/run-registry';
-import { createS3Client } from '@labelq/shared/s3-client';
+import { createS3Client, s3SettingsFromConfig } from '@labelq/shared/s3-client';
 import { openStore } from '@labelq/shared/store/open-store';
 import type { RecordStore } from '@labelq/shared/store/record-store';
 import { DynamicBatcher } from './batcher.ts';
@@ -33,17 +33,7 @@ export interface RunningWorker {
 
 /** s3 settings from the config, shared by the fetcher and the stores of this process. */
 export function s3ClientFromConfig(config: Config): S3Client {
-  return createS3Client({
-    endpoint: config.s3Endpoint,
-    region: config.s3Region,
-    forcePathStyle: config.s3ForcePathStyle,
-    accessKeyId: config.s3AccessKeyId,
-    secretAccessKey: config.s3SecretAccessKey,
-    checksumMode: config.s3ChecksumMode,
-    maxSockets: config.s3MaxSockets,
-    requestTimeoutMs: config.fetchTimeoutMs,
-    maxAttempts: 3,
-  });
+  return createS3Client(s3SettingsFromConfig(config, config.fetchTimeoutMs));
 }
 
 /**

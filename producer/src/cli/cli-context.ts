@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '@labelq/shared/logger';
 import { createLabelQueue, type LabelQueue } from '@labelq/shared/queue';
 import { createRedisConnection, waitForRedis, type RedisPurpose } from '@labelq/shared/redis-connection';
 import { RunRegistry } from '@labelq/shared/run-registry';
-import { createS3Client } from '@labelq/shared/s3-client';
+import { createS3Client, s3SettingsFromConfig } from '@labelq/shared/s3-client';
 import { openStore } from '@labelq/shared/store/open-store';
 import type { RecordStore } from '@labelq/shared/store/record-store';
 
@@ -132,17 +132,7 @@ export class CliContext {
   s3(): S3Client {
     if (this.cachedS3 === undefined) {
       const config = this.config();
-      const client = createS3Client({
-        endpoint: config.s3Endpoint,
-        region: config.s3Region,
-        forcePathStyle: config.s3ForcePathStyle,
-        accessKeyId: config.s3AccessKeyId,
-        secretAccessKey: config.s3SecretAccessKey,
-        checksumMode: config.s3ChecksumMode,
-        maxSockets: config.s3MaxSockets,
-        requestTimeoutMs: 30_000,
-        maxAttempts: 3,
-      });
+      const client = createS3Client(s3SettingsFromConfig(config, 30_000));
       this.cachedS3 = client;
       this.onClose('s3', () => client.destroy());
     }

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabelqError, itemError } from '@labelq/shared/errors';
+import { itemError } from '@labelq/shared/errors';
 import { createHttpFetcher, describeUrl, type HttpFetchOptions } from './fetch-http.ts';
+import { labelqFailure as failure } from '../../../test/support/expect-failure.ts';
 
 /** A real HTTP server on 127.0.0.1 with one route per behaviour; `hits` counts requests per path. */
 const hits = new Map<string, number>();
@@ -87,16 +88,6 @@ afterAll(async () => {
 });
 
 const options: HttpFetchOptions = { maxImageBytes: 1000, timeoutMs: 2000, maxRedirects: 3, retries: 2, retryBaseDelayMs: 10 };
-
-async function failure(promise: Promise<unknown>): Promise<LabelqError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LabelqError);
-    return error as LabelqError;
-  }
-  throw new Error('expected the fetch to fail');
-}
 
 describe('createHttpFetcher against a local server', () => {
   const fetcher = createHttpFetcher(options);

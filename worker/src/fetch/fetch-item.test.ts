@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabelqError } from '@labelq/shared/errors';
 import { createFileFetcher } from './fetch-file.ts';
 import { createItemFetcher } from './fetch-item.ts';
 import type { ItemFetcher } from './fetcher.ts';
+import { labelqFailure as failure } from '../../../test/support/expect-failure.ts';
 
 const limits = { maxImageBytes: 1000, timeoutMs: 2000, maxRedirects: 2 };
 let dir = '';
@@ -26,16 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failure(promise: Promise<unknown>): Promise<LabelqError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LabelqError);
-    return error as LabelqError;
-  }
-  throw new Error('expected the fetch to fail');
-}
 
 describe('createFileFetcher', () => {
   const files = createFileFetcher(limits);

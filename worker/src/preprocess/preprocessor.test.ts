@@ -1,8 +1,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { LabelqError } from '@labelq/shared/errors';
+import type { LabelqError } from '@labelq/shared/errors';
 import * as images from '../../../test/fixtures/make-bad-images.ts';
 import { createPreprocessor } from './preprocessor.ts';
+import { labelqFailure as failure } from '../../../test/support/expect-failure.ts';
 
 const card = {
   input: { name: 'input', layout: 'NCHW' as const, height: 224, width: 224, channels: 3 as const },
@@ -22,16 +23,6 @@ function channelMeans(crop: Buffer): [number, number, number] {
   const sums = [0, 0, 0];
   for (let i = 0; i < crop.length; i++) sums[i % 3]! += crop[i]!;
   return sums.map((s) => s / (crop.length / 3)) as [number, number, number];
-}
-
-async function failure(promise: Promise<unknown>): Promise<LabelqError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LabelqError);
-    return error as LabelqError;
-  }
-  throw new Error('expected the promise to fail');
 }
 
 function expectClose(actual: number[], expected: number[], tolerance: number): void {
