@@ -47,8 +47,14 @@ export interface ModelIdentity {
 }
 
 export async function readModelCard(cardPath: string): Promise<ModelCard> {
-  const text = await readFile(cardPath, 'utf8');
-  const parsed = modelCardSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(cardPath, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist (run `labelq model fetch`, or set LABELQ_MODEL)' : (error as Error).message;
+    throw new LabelqError('MODEL_INVALID', `Cannot read the model card ${cardPath}: ${reason}`, { cause: error });
+  }
+  const parsed = modelCardSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new LabelqError('MODEL_INVALID', `The model card ${cardPath} is not valid: ${problems}`);

@@ -18,6 +18,8 @@ export const labelRecordSchema = z.object({
 export const errorRecordSchema = z.object({
   uri: z.string(),
   run: z.string(),
+  /** The model of the worker that tried (absent in records written before this field existed). */
+  model: z.object({ name: z.string(), sha256: z.string() }).optional(),
   error: z.object({ code: z.string(), message: z.string() }),
 });
 

@@ -56,7 +56,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
     } catch (error) {
       if (isLabelqError(error) && error.kind === 'item') {
         deps.metrics.imageFailed(error.code);
-        return errorRecord(uri, run, error.code, error.message);
+        return errorRecord(uri, run, deps.model, error.code, error.message);
       }
       throw error;
     }
@@ -94,6 +94,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       log.warn({ code: isLabelqError(error) ? error.code : undefined, reason }, 'job failed; BullMQ will retry it or move it to the failed set');
+      await deps.registry.markInactive(data.run, data.chunk).catch(() => undefined);
       if (isLabelqError(error) && error.kind === 'job-permanent') throw new UnrecoverableError(`${error.code}: ${error.message}`);
       // BullMQ keeps the message as the job's failedReason: lead it with the stable code.
       if (isLabelqError(error)) throw new Error(`${error.code}: ${error.message}`, { cause: error });

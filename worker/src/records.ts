@@ -11,8 +11,8 @@ export function labelRecord(uri: string, run: string, model: ModelIdentity, card
   return { uri, run, model: { name: model.name, sha256: model.sha256 }, top };
 }
 
-export function errorRecord(uri: string, run: string, code: string, message: string): ErrorRecord {
-  return { uri, run, error: { code, message } };
+export function errorRecord(uri: string, run: string, model: ModelIdentity, code: string, message: string): ErrorRecord {
+  return { uri, run, model: { name: model.name, sha256: model.sha256 }, error: { code, message } };
 }
 
 /** Six significant digits keep the JSON small and are far below the model's own noise. */

@@ -40,7 +40,12 @@ export function s3ClientFromConfig(config: Config): S3Client {
  * Starts one worker process's machinery: model card check, inference thread (one session), batcher,
  * fetchers, stores and the BullMQ Worker. Resources are released in reverse order by close().
  */
-export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
+export interface WorkerHooks {
+  /** The worker cannot go on (its inference thread died): the process should close it and exit non-zero. */
+  onFatal?: (error: Error) => void;
+}
+
+export async function startWorker(config: Config, log: Logger, hooks: WorkerHooks = {}): Promise<RunningWorker> {
   if (config.redisUrl === undefined) throw new Error('startWorker needs config.redisUrl');
   const cardPath = modelCardPathOf(config);
   const card = await readModelCard(cardPath);
@@ -57,6 +62,10 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     maxBatchSize: config.batchSize,
   });
   metrics.executionProvider(engine.deviceInUse, engine.fallbackReason !== undefined);
+  engine.onDeath((error) => {
+    log.fatal({ error: error.message }, 'the inference thread died: this worker takes no more jobs; its jobs in flight will be retried');
+    hooks.onFatal?.(error);
+  });
   if (engine.fallbackReason !== undefined) {
     log.warn(
       { device: engine.deviceInUse, requested: config.device, reason: engine.fallbackReason },

@@ -18,7 +18,8 @@ export function buildProducerProgram(context: CliContext): Command {
 
 /**
  * Runs one command line (`argv` as in process.argv) and returns the exit status: 0 on success; 1 with the
- * message alone on standard error for a LabelqError (no stack trace), and with the stack for anything else.
+ * stable code and the message on standard error for a LabelqError (no stack trace), and with the stack for
+ * anything else.
  * Everything the command opened is closed before it returns.
  */
 export async function runCli(
@@ -43,7 +44,7 @@ function reportError(context: CliContext, error: unknown): number {
     return error.exitCode;
   }
   if (isLabelqError(error)) {
-    context.stderr.write(`labelq: ${error.message}\n`);
+    context.stderr.write(`labelq: ${error.code}: ${error.message}\n`);
     return 1;
   }
   context.stderr.write(`labelq: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
@@ -52,10 +53,14 @@ function reportError(context: CliContext, error: unknown): number {
 
 /** The process entry: `labelq-producer <command> …`. */
 export async function main(): Promise<void> {
-  // `labelq-producer results … | head` closes the pipe early: that is not an error.
+  exitQuietlyWhenStdoutCloses();
+  process.exitCode = await runCli(process.argv);
+}
+
+/** `labelq results … | head` closes the pipe early: that is not an error. */
+export function exitQuietlyWhenStdoutCloses(): void {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  process.exitCode = await runCli(process.argv);
 }

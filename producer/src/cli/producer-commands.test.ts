@@ -116,7 +116,7 @@ describe.skipIf(missing !== undefined)('labelq-producer commands (real Redis)', 
     await writeFile(join(dir, 'list.txt'), '/data/a.jpg\nrelative.jpg\n# fine\n/data/b.jpg\n');
     const strict = await cli(['enqueue', 'list.txt', '--run', 'cli-strict']);
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toContain(`labelq: The manifest ${join(dir, 'list.txt')} has 1 invalid line; nothing was enqueued.`);
+    expect(strict.stderr).toContain(`labelq: MANIFEST_LINE_INVALID: The manifest ${join(dir, 'list.txt')} has 1 invalid line; nothing was enqueued.`);
     expect(strict.stderr).toContain('line 2: The URI "relative.jpg" is not valid');
     expect(strict.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect((await cli(['status', 'cli-strict'])).code).toBe(1);
@@ -147,9 +147,9 @@ describe.skipIf(missing !== undefined)('labelq-producer commands (real Redis)', 
     expect(json.stdout.trimEnd().split('\n').map((line) => (JSON.parse(line) as { meta: { run: string } }).meta.run)).toContain('cli-folder');
   });
 
-  it('errors: the message alone on standard error, exit status 1', async () => {
+  it('errors: the stable code and the message on standard error, exit status 1', async () => {
     const unknown = await cli(['status', 'no-such-run']);
-    expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'labelq: There is no run "no-such-run" in this queue.\n' });
+    expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'labelq: RUN_NOT_FOUND: There is no run "no-such-run" in this queue.\n' });
 
     const badChunk = await cli(['enqueue', 'images', '--chunk', 'zero']);
     expect(badChunk.code).toBe(1);
@@ -157,16 +157,16 @@ describe.skipIf(missing !== undefined)('labelq-producer commands (real Redis)', 
 
     const badRun = await cli(['enqueue', 'images', '--run', 'has space']);
     expect(badRun.code).toBe(1);
-    expect(badRun.stderr).toMatch(/^labelq: The run id "has space" is not valid/);
+    expect(badRun.stderr).toMatch(/^labelq: [A-Z_]+: The run id "has space" is not valid/);
 
     const missingSource = await cli(['enqueue', 'nowhere']);
-    expect(missingSource.stderr).toBe(`labelq: The source ${join(dir, 'nowhere')} does not exist.\n`);
+    expect(missingSource.stderr).toBe(`labelq: SOURCE_INVALID: The source ${join(dir, 'nowhere')} does not exist.\n`);
 
     const stdout = capture();
     const stderr = capture();
     const noRedis = await runCli(['node', 'labelq-producer', 'status', 'x'], undefined, { env: { LABELQ_LOG_LEVEL: 'silent' }, stdout: stdout.stream, stderr: stderr.stream });
     expect(noRedis).toBe(1);
-    expect(stderr.text()).toMatch(/^labelq: REDIS_URL is not set/);
+    expect(stderr.text()).toMatch(/^labelq: CONFIG_INVALID: REDIS_URL is not set/);
   });
 
   it('the bin entry runs under Node 24 and reports errors without a stack trace', async () => {
@@ -177,7 +177,7 @@ describe.skipIf(missing !== undefined)('labelq-producer commands (real Redis)', 
       (error: { code: number; stderr: string }) => error,
     );
     expect(failure?.code).toBe(1);
-    expect(failure?.stderr).toBe('labelq: There is no run "no-such-run" in this queue.\n');
+    expect(failure?.stderr).toBe('labelq: RUN_NOT_FOUND: There is no run "no-such-run" in this queue.\n');
     const help = await promisify(execFile)(node, [bin, '--help'], { env: { ...process.env, ...env } });
     expect(help.stdout).toContain('enqueue');
     expect(help.stdout).toContain('results');

@@ -37,7 +37,12 @@ export function registerWorkerCommand(program: Command): void {
         throw new LabelqError('CONFIG_INVALID', 'labelq worker needs REDIS_URL: the Redis that holds the queue (e.g. redis://127.0.0.1:6379).');
       }
       const log = createLogger('labelq-worker', config.logLevel);
-      const worker = await startWorker(config, log);
+      const worker = await startWorker(config, log, {
+        onFatal: () => {
+          // Stop taking jobs and exit non-zero, so that the supervisor (systemd, Kubernetes, Compose) restarts us.
+          void worker.close().finally(() => process.exit(1));
+        },
+      });
       log.info({ queue: config.queueName, concurrency: config.concurrency, batchSize: config.batchSize, maxWaitMs: config.maxWaitMs }, 'worker started');
       onShutdownSignal(log, config.shutdownTimeoutMs + 10_000, () => worker.close());
       await new Promise<never>(() => undefined);

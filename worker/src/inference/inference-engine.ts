@@ -29,6 +29,8 @@ export class InferenceEngine {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private dead: Error | undefined;
+  private closing = false;
+  private readonly deathListeners: ((error: Error) => void)[] = [];
 
   private constructor(thread: Worker, ready: Extract<FromThread, { type: 'ready' }>) {
     this.thread = thread;
@@ -96,8 +98,15 @@ export class InferenceEngine {
     }
   }
 
+  /** Called once if the thread dies while the engine is in use (not on close). */
+  onDeath(listener: (error: Error) => void): void {
+    this.deathListeners.push(listener);
+  }
+
   private fail(error: Error): void {
+    const firstDeath = this.dead === undefined && !this.closing;
     this.dead ??= error;
+    if (firstDeath) for (const listener of this.deathListeners) listener(error);
     for (const waiting of this.pending.values()) {
       waiting.reject(new LabelqError('INFERENCE_FAILED', `Inference failed: ${error.message}`, { cause: error }));
     }
@@ -105,6 +114,7 @@ export class InferenceEngine {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.dead ??= new Error('the inference engine is closed');
     const exited = new Promise<void>((resolve) => this.thread.once('exit', () => resolve()));
     this.thread.postMessage({ type: 'close' } satisfies ToThread);
