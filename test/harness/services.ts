@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { createS3Client, type S3Settings } from '@labelq/shared/s3-client';
@@ -9,7 +8,7 @@ import type { TestServices } from './provided-context.ts';
  * What tests use to reach the run's Redis and S3 server (started once by global-setup.ts).
  * Isolate by name: every test takes fresh queue names, key prefixes and buckets from freshName().
  */
-export const repoRoot = resolve(import.meta.dirname, '../..');
+export { repoRoot } from '../support/shared-data.ts';
 
 type ServiceName = keyof TestServices;
 
@@ -76,8 +75,4 @@ export async function createTestBucket(prefix = 'labelq-test'): Promise<string> 
   return bucket;
 }
 
-/** Read-only test images and manifests: ../shared/data beside the repo, or LABELQ_SHARED_DATA. */
-export function sharedDataDir(): string {
-  const fromEnv = process.env['LABELQ_SHARED_DATA'];
-  return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : resolve(repoRoot, '../shared/data');
-}
+export { sharedDataDir } from '../support/shared-data.ts';

@@ -62,7 +62,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
     }
   }
 
-  return async function processJob(job: Job, token?: string): Promise<{ images: number; errors: number }> {
+  return async function processJob(job: Job): Promise<{ images: number; errors: number }> {
     const parsed = jobDataSchema.safeParse(job.data);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -89,7 +89,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       deps.metrics.stageSeconds('write', (performance.now() - writeStarted) / 1000);
       const errors = records.filter((record) => 'error' in record).length;
       await deps.registry.markDone(data.run, data.chunk, records.length, errors, Date.now());
-      log.debug({ images: records.length, errors, token: token === undefined ? undefined : 'held' }, 'job done');
+      log.debug({ images: records.length, errors }, 'job done');
       return { images: records.length, errors };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

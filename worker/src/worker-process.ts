@@ -124,8 +124,9 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
     decodeConcurrency,
   });
 
+  const workerConnection = createRedisConnection(config.redisUrl, 'worker');
   const bullWorker = new Worker(config.queueName, processJob, {
-    connection: createRedisConnection(config.redisUrl, 'worker'),
+    connection: workerConnection,
     prefix: config.bullPrefix,
     // Recorded on each job as processedBy: which worker process labelled it.
     name: `labelq-worker@${hostname()}:${process.pid}`,
@@ -168,7 +169,7 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
         ]);
         if (timedOut) {
           log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'jobs still in flight at the shutdown deadline: handing them back');
-          batcher.close();
+          batcher.close(); // rejects the images still waiting, so their jobs fail now and are retried
           await bullWorker.close(true);
         }
         batcher.close();
@@ -176,6 +177,8 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
         await metricsServer?.close();
         s3Client?.destroy();
         await commandConnection.quit().catch(() => undefined);
+        // BullMQ does not close a connection it was given.
+        await workerConnection.quit().catch(() => undefined);
       })();
       return closing;
     },

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** Paths the model tests share: the checkout's root, the read-only shared test data, the models folder. */
-export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+import { repoRoot, sharedDataDir as sharedDataDirOf } from '../../../test/support/shared-data.ts';
 
-/** `../shared/data` beside the checkout; LABELQ_SHARED_DATA overrides it. */
-export const sharedDataDir = process.env['LABELQ_SHARED_DATA'] ?? path.resolve(repoRoot, '../shared/data');
+/** Paths the model tests share: the checkout's root, the read-only shared test data, the models folder. */
+export { repoRoot };
+export const sharedDataDir = sharedDataDirOf();
 
 export const goldenDir = path.join(sharedDataDir, 'golden', 'resnet50-keras');
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createPreprocessor, type Preprocessor } from './preprocessor.ts';
-import { sharedDataDir } from './shared-data-dir.ts';
+import { sharedDataDir } from '../../../test/support/shared-data.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const rounds = Number(values.rounds);

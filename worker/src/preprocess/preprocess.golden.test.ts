@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createPreprocessor } from './preprocessor.ts';
 import { createNormaliser } from './normaliser.ts';
-import { sharedDataDir } from './shared-data-dir.ts';
+import { sharedDataDir } from '../../../test/support/shared-data.ts';
 
 /**
  * Our crops against the PIL reference crops of the original model's preprocessing (shared/data/golden):
