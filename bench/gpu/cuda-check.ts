@@ -29,6 +29,7 @@ import { buildRandomResnet50 } from '@labelq/worker/model/random-resnet50';
 import { SeededRandom } from '@labelq/worker/model/seeded-random';
 import { createPreprocessor } from '@labelq/worker/preprocess/preprocessor';
 import { compareOutputs } from './output-comparison.ts';
+import { softmaxInPlace } from '@labelq/worker/inference/top-k';
 import { measurePipeline, measurePreprocessThroughput } from './preprocess-bench.ts';
 import { imagesPerSecond, timeRuns } from './timing.ts';
 
@@ -157,7 +158,27 @@ await section('correctness', async () => {
   const pass = comparison.maxAbsDiff <= 1e-3 && comparison.nonFinite === 0;
   // TF32 (on by default in the CUDA provider's convolutions) lands near 3e-4 relative; logits reach about 10 here.
   const tf32Consistent = comparison.relativeL2 <= 3e-3 && comparison.top1Agreement === 1 && comparison.nonFinite === 0;
-  results.correctness = { batch: compareBatch, acceleratedVsCpu: comparison, acceleratedRunToRun: repeat, toleranceMaxAbs: 1e-3, pass, toleranceRelativeL2: 3e-3, tf32Consistent };
+  // What a worker writes into records: the softmax of the logits (worker/src/inference/top-k.ts), row by row.
+  const classes = reference.length / compareBatch;
+  const probabilities = (logits: Float32Array): Float32Array => {
+    const out = Float32Array.from(logits);
+    for (let row = 0; row < compareBatch; row++) softmaxInPlace(out.subarray(row * classes, (row + 1) * classes));
+    return out;
+  };
+  const probabilitiesVsCpu = compareOutputs(probabilities(first), probabilities(reference), compareBatch);
+  const probabilitiesPass = probabilitiesVsCpu.maxAbsDiff <= 1e-3 && probabilitiesVsCpu.nonFinite === 0;
+  results.correctness = {
+    batch: compareBatch,
+    acceleratedVsCpu: comparison,
+    acceleratedRunToRun: repeat,
+    toleranceMaxAbs: 1e-3,
+    pass,
+    toleranceRelativeL2: 3e-3,
+    tf32Consistent,
+    probabilitiesVsCpu,
+    probabilitiesPass,
+  };
+  log(`${accelDevice} vs cpu after softmax (the p in records): max abs diff ${probabilitiesVsCpu.maxAbsDiff.toExponential(3)}, top-1 agreement ${probabilitiesVsCpu.top1Agreement}: ${probabilitiesPass ? 'PASS' : 'FAIL'} (<= 1e-3)`);
   log(`${accelDevice} vs cpu: max abs diff ${comparison.maxAbsDiff.toExponential(3)} (largest |output| ${comparison.maxAbsReference.toFixed(3)}), relative L2 ${comparison.relativeL2.toExponential(3)}, top-1 agreement ${comparison.top1Agreement}, run-to-run max diff ${repeat.maxAbsDiff.toExponential(3)}: max-abs ${pass ? 'PASS' : 'FAIL'}, relative (TF32) ${tf32Consistent ? 'PASS' : 'FAIL'}`);
 });
 
