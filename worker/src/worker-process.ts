@@ -36,15 +36,15 @@ export function s3ClientFromConfig(config: Config): S3Client {
   return createS3Client(s3SettingsFromConfig(config, config.fetchTimeoutMs));
 }
 
-/**
- * Starts one worker process's machinery: model card check, inference thread (one session), batcher,
- * fetchers, stores and the BullMQ Worker. Resources are released in reverse order by close().
- */
 export interface WorkerHooks {
   /** The worker cannot go on (its inference thread died): the process should close it and exit non-zero. */
   onFatal?: (error: Error) => void;
 }
 
+/**
+ * Starts one worker process's machinery: model card check, inference thread (one session), batcher,
+ * fetchers, stores and the BullMQ Worker. Resources are released in reverse order by close().
+ */
 export async function startWorker(config: Config, log: Logger, hooks: WorkerHooks = {}): Promise<RunningWorker> {
   if (config.redisUrl === undefined) throw new Error('startWorker needs config.redisUrl');
   const cardPath = modelCardPathOf(config);
@@ -171,8 +171,9 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
           log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'jobs still in flight at the shutdown deadline: handing them back');
           batcher.close(); // rejects the images still waiting, so their jobs fail now and are retried
           await bullWorker.close(true);
+        } else {
+          batcher.close();
         }
-        batcher.close();
         await engine.close();
         await metricsServer?.close();
         s3Client?.destroy();
