@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // 2-core machines: two test files at a time, each in its own process (native addons: onnxruntime, sharp).
 export default defineConfig({
   test: {
-    include: ['shared/src/**/*.test.ts', 'producer/src/**/*.test.ts', 'worker/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['shared/src/**/*.test.ts', 'producer/src/**/*.test.ts', 'worker/src/**/*.test.ts', 'dashboard/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
