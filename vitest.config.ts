@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['shared/src/**/*.test.ts', 'producer/src/**/*.test.ts', 'worker/src/**/*.test.ts', 'dashboard/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Long fault-injection tests (npm run test:faults) and GPU tests (npm run test:gpu) have their own configs.
+    exclude: ['**/node_modules/**', 'test/faults/**', 'test/gpu/**'],
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
