@@ -2,13 +2,14 @@
 # Installs the Debian packages labelq's tests and demo need, only those missing. Idempotent; when all are
 # present it checks and exits (well under a second) without touching apt.
 #
-#   infra/install-deps.sh [--check] [redis] [s3] [compose]
+#   infra/install-deps.sh [--check] [redis] [s3] [compose] [browser]
 #
 # Groups (default: all):
 #   redis    redis-server                       (private Redis for tests and `labelq label`)
 #   s3       swift swift-proxy swift-account swift-container swift-object python3-swift memcached
 #            (the S3-compatible test server: infra/s3-test-server/)
 #   compose  docker-compose                     (offline validation of the compose file: docker-compose config -q)
+#   browser  chromium                           (headless browser for the dashboard test, driven by playwright-core)
 # --check: install nothing; list what is missing and exit 1 if anything is.
 #
 # Needs root or sudo. Post-install scripts would try to start the services: a temporary
@@ -19,6 +20,7 @@ declare -A group_packages=(
   [redis]="redis-server"
   [s3]="swift swift-proxy swift-account swift-container swift-object python3-swift memcached"
   [compose]="docker-compose"
+  [browser]="chromium"
 )
 # A program each package must provide: a package can be "installed" per dpkg yet broken or half-removed.
 declare -A package_program=(
@@ -31,6 +33,7 @@ declare -A package_program=(
   [python3-swift]=/usr/lib/python3/dist-packages/swift/common/middleware/s3api/s3api.py
   [memcached]=/usr/bin/memcached
   [docker-compose]=/usr/bin/docker-compose
+  [chromium]=/usr/bin/chromium
 )
 
 say() { echo "install-deps: $*" >&2; }
@@ -40,12 +43,12 @@ groups=()
 for arg in "$@"; do
   case "$arg" in
     --check) check_only=true ;;
-    redis | s3 | compose) groups+=("$arg") ;;
+    redis | s3 | compose | browser) groups+=("$arg") ;;
     -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) say "unknown argument \"$arg\" (expected --check, redis, s3 or compose)"; exit 2 ;;
+    *) say "unknown argument \"$arg\" (expected --check, redis, s3, compose or browser)"; exit 2 ;;
   esac
 done
-[[ ${#groups[@]} -gt 0 ]] || groups=(redis s3 compose)
+[[ ${#groups[@]} -gt 0 ]] || groups=(redis s3 compose browser)
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
   say "this script installs Debian packages with apt-get, which this system lacks; install by other means: ${groups[*]}"

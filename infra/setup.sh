@@ -13,7 +13,7 @@ mode=demo
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "system packages ($mode)"
-if [ "$mode" = test ]; then bash infra/install-deps.sh redis s3 compose; else bash infra/install-deps.sh redis; fi
+if [ "$mode" = test ]; then bash infra/install-deps.sh redis s3 compose browser; else bash infra/install-deps.sh redis; fi
 
 step "npm packages (Node.js 24 included)"
 if ! command -v npm >/dev/null; then

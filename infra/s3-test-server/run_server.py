@@ -3,7 +3,7 @@
 everything inside the data dir:
 - swift.conf (hash path suffix, storage policies) is read from the directory of CONFIG, not /etc/swift;
 - nothing goes to syslog: run with -v, log records go to stderr, which start.sh sends to <data-dir>/log/.
-Usage: run_server.py account|container|object|proxy CONFIG -v"""
+Usage: run_server.py account|container|object|proxy|object-updater CONFIG -v"""
 import logging
 import logging.handlers
 import os
@@ -32,9 +32,16 @@ for handler in list(logging.getLogger('pyeclib').handlers):
 
 if __name__ == '__main__':
     server_name = sys.argv.pop(1)
-    conf_file, options = utils.parse_options()
+    conf_file, options = utils.parse_options(once=server_name == 'object-updater')
     utils.set_swift_dir(os.path.dirname(conf_file))
     reload_storage_policies()
+    if server_name == 'object-updater':
+        # Replays container updates the object server could not make at once (container server stopped or
+        # starting: "async pendings"), as on a real cluster; without it such objects never show in listings.
+        from swift.common.daemon import run_daemon
+        from swift.obj.updater import ObjectUpdater
+        run_daemon(ObjectUpdater, conf_file, **options)
+        sys.exit(0)
     extra = {}
     if server_name == 'object':
         from swift.obj import server

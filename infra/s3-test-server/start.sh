@@ -102,6 +102,8 @@ launch memcached memcached -l 127.0.0.1 -p "$MEMCACHED_PORT" -U 0 -m 64 -t 1 "${
 for server in "${SERVERS[@]}"; do
   launch "$server" "$PYTHON" "$HERE/run_server.py" "${server%-server}" "$DATA/etc/$server.conf" -v
 done
+# Replays container updates that failed while a server was down (objects would otherwise be missing from listings).
+launch object-updater "$PYTHON" "$HERE/run_server.py" object-updater "$DATA/etc/object-server.conf" -v
 
 if ! "$PYTHON" "$HERE/swift_helper.py" wait-ready "$PORT" "$ACCOUNT_PORT $CONTAINER_PORT $OBJECT_PORT" \
     "$ACCESS_KEY" "$SECRET_KEY" "$REGION" "$READY_TIMEOUT_S" >&2; then

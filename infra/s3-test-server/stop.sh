@@ -18,7 +18,9 @@ STOP_TIMEOUT_S="${S3_TEST_SERVER_STOP_TIMEOUT_S:-10}"
 ours() { # name pid
   local cmdline
   cmdline="$(tr '\0' ' ' </proc/"$2"/cmdline 2>/dev/null)" || return 1
-  if [[ "$1" == memcached ]]; then [[ "$cmdline" == *memcached* ]]; else [[ "$cmdline" == *"$DATA/etc/$1.conf"* ]]; fi
+  if [[ "$1" == memcached ]]; then [[ "$cmdline" == *memcached* ]]
+  elif [[ "$1" == object-updater ]]; then [[ "$cmdline" == *"$DATA/etc/object-server.conf"* ]]
+  else [[ "$cmdline" == *"$DATA/etc/$1.conf"* ]]; fi
 }
 
 

@@ -2,14 +2,17 @@ import { LabelqError } from '@labelq/shared/errors';
 import { jobIdFor, jobPayloadVersion, labelJobName, type JobData } from '@labelq/shared/job';
 import type { LabelQueue } from '@labelq/shared/queue';
 import type { RunMeta, RunRegistry } from '@labelq/shared/run-registry';
+import type { RecordStore } from '@labelq/shared/store/record-store';
 import { rechunked } from './chunker.ts';
 import { checkRunId } from './run-id.ts';
+import { writeEnqueuedChunks } from './operator/enqueued-manifest.ts';
 import { checkedItemBatches, emptySkipped, type SkippedEntries } from './sources/checked-items.ts';
+import { distinctItemBatches, emptyDropped, type DroppedDuplicates } from './sources/distinct-items.ts';
 import type { Source } from './sources/source-types.ts';
 
 export interface EnqueueProgress {
   run: string;
-  /** Items read from the source so far (each becomes one record). */
+  /** Distinct items read from the source so far (each becomes one record). */
   images: number;
   /** Jobs (chunks) formed so far. */
   jobs: number;
@@ -28,6 +31,12 @@ export interface EnqueueOptions {
   chunkSize: number;
   /** Leave out invalid manifest lines instead of failing (see checkedItems). */
   skipInvalid?: boolean;
+  /**
+   * The run's store: each round's chunks are written there (`<run>/enqueued/`, see operator/enqueued-manifest.ts)
+   * before their jobs are added, for `labelq verify` and `labelq retry`. Without it nothing is written; verify
+   * then falls back to the jobs' data in Redis.
+   */
+  store?: RecordStore;
   /** Chunks sent to Redis in one round trip (one addBulk); default: about 25,000 URIs' worth, 10 to 1000 chunks. */
   chunksPerRound?: number;
   /** Called after every round. */
@@ -41,6 +50,8 @@ export interface EnqueueResult {
   jobs: number;
   jobsAdded: number;
   skippedLines: SkippedEntries;
+  /** Repeated URIs left out (the first occurrence of each URI is enqueued). */
+  duplicates: DroppedDuplicates;
 }
 
 /** URIs sent to Redis per round trip; small chunks mean more jobs per round. */
@@ -69,6 +80,9 @@ interface PendingChunk {
  * adds the new whole chunks, but a last chunk that was already registered short keeps its old items: use a
  * new run id for new items.
  *
+ * A URI that occurs more than once in the source is enqueued once, at its first occurrence; the others are
+ * counted in `duplicates`. So a run has exactly one record per distinct URI (what `labelq verify` checks).
+ *
  * A source without any item enqueues nothing and registers no run: the result says `images: 0`.
  */
 export async function enqueueSource(options: EnqueueOptions): Promise<EnqueueResult> {
@@ -78,6 +92,7 @@ export async function enqueueSource(options: EnqueueOptions): Promise<EnqueueRes
   const nowMs = options.nowMs ?? Date.now;
   const startedAtMs = nowMs();
   const skippedLines = emptySkipped();
+  const duplicates = emptyDropped();
   let images = 0;
   let jobs = 0;
   let jobsAdded = 0;
@@ -98,10 +113,14 @@ export async function enqueueSource(options: EnqueueOptions): Promise<EnqueueRes
   };
 
   const sendRound = async (round: PendingChunk[]): Promise<void> => {
-    if (!registered) await register();
+    // An existing run refuses another output or chunk size before anything is written.
+    if (!registered && (await registry.getRun(run)) !== undefined) await register();
     const fresh = new Set(await registry.unregisteredChunks(run, round.map((pending) => pending.chunk)));
     const toAdd = round.filter((pending) => fresh.has(pending.chunk));
     if (toAdd.length > 0) {
+      // Written first: a store that refuses writes stops a new run before it is registered or has a job.
+      if (options.store !== undefined) await writeEnqueuedChunks(options.store, run, toAdd);
+      if (!registered) await register();
       await queue.addBulk(
         toAdd.map(({ chunk, uris }) => {
           const data: JobData = { v: jobPayloadVersion, run, chunk, out, uris };
@@ -129,7 +148,8 @@ export async function enqueueSource(options: EnqueueOptions): Promise<EnqueueRes
   let failure: unknown;
   try {
     let round: PendingChunk[] = [];
-    const uriBatches = mapBatches(checkedItemBatches(source, options.skipInvalid ?? false, skippedLines), (item) => item.uri);
+    const items = distinctItemBatches(checkedItemBatches(source, options.skipInvalid ?? false, skippedLines), duplicates);
+    const uriBatches = mapBatches(items, (item) => item.uri);
     for await (const chunkUris of rechunked(uriBatches, chunkSize)) {
       round.push({ chunk: jobs, uris: chunkUris });
       jobs += 1;
@@ -155,7 +175,7 @@ export async function enqueueSource(options: EnqueueOptions): Promise<EnqueueRes
   }
   if (failed) throw failure;
 
-  return { run, images, jobs, jobsAdded, skippedLines };
+  return { run, images, jobs, jobsAdded, skippedLines, duplicates };
 }
 
 async function* mapBatches<T, U>(batches: AsyncIterable<T[]>, map: (item: T) => U): AsyncIterable<U[]> {

@@ -50,3 +50,19 @@ export function formatRunLine(status: RunStatus): string {
   const { meta } = status;
   return `${meta.run}  ${runState(status).padEnd(8)}  ${status.imagesDone}/${status.images} images  ${status.itemErrors} item errors  ${status.jobsFailed} failed jobs  ${when(meta.createdAtMs)}  ${meta.source}\n`;
 }
+
+function seconds(status: RunStatus): string {
+  if (status.startedAtMs === undefined || status.lastDoneAtMs === undefined) return '';
+  return `, ${((status.lastDoneAtMs - status.startedAtMs) / 1000).toFixed(1)} s at ${(status.imagesPerSecond ?? 0).toFixed(1)} images/s`;
+}
+
+/** The last line of a watch: how the run ended, in one sentence. */
+export function formatRunSummary(status: RunStatus): string {
+  const { run } = status.meta;
+  const records = `${status.imagesDone} of ${status.images} images have records (${status.itemErrors} error records)`;
+  if (runState(status) === 'failed') {
+    const [chunk, reason] = Object.entries(status.failedReasons)[0] ?? ['?', '?'];
+    return `Run ${run} failed: ${status.jobsFailed} of ${status.jobs} jobs failed (${status.imagesInFailedJobs} images without records); ${records}${seconds(status)}. First failed job ${chunk}: ${reason}\n`;
+  }
+  return `Run ${run} finished: ${records}, ${status.jobsFailed} failed jobs${seconds(status)}.\n`;
+}

@@ -41,6 +41,7 @@ export const errorCodes = {
   RUN_NOT_FOUND: 'fatal',
   REDIS_UNAVAILABLE: 'fatal',
   RECORD_INVALID: 'fatal',
+  VERIFY_FAILED: 'fatal',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

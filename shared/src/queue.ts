@@ -18,7 +18,7 @@ export function createLabelQueue(
   config: Pick<Config, 'queueName' | 'bullPrefix' | 'jobAttempts' | 'jobBackoffMs'>,
   connection: Redis,
 ): LabelQueue {
-  return new Queue<JobData, void, string>(config.queueName, {
+  const queue = new Queue<JobData, void, string>(config.queueName, {
     connection,
     prefix: config.bullPrefix,
     defaultJobOptions: {
@@ -28,4 +28,14 @@ export function createLabelQueue(
       removeOnFail: false,
     },
   });
+  quietConnectionErrors(queue);
+  return queue;
+}
+
+/**
+ * BullMQ prints a Queue's connection errors with console.error (whole stack, every reconnection attempt) unless
+ * the Queue has an 'error' listener. createRedisConnection already logs each outage once, without credentials.
+ */
+export function quietConnectionErrors(queue: Pick<Queue, 'on'>): void {
+  queue.on('error', () => undefined);
 }

@@ -49,6 +49,7 @@ export function createRedisConnection(url: string, purpose: RedisPurpose, option
   // Without an 'error' listener ioredis prints every failed reconnection to the console; log each outage once.
   let reported = false;
   connection.on('error', (error: Error) => {
+    hideAuthArguments(error); // first listener: runs before BullMQ re-emits or prints the same error object
     if (reported) return;
     reported = true;
     options.logger?.warn({ redis: where, purpose, err: { message: error.message } }, 'Redis connection problem; reconnecting');
@@ -58,6 +59,16 @@ export function createRedisConnection(url: string, purpose: RedisPurpose, option
     reported = false;
   });
   return connection;
+}
+
+/**
+ * ioredis attaches the failed command to its errors (`error.command = { name: 'auth', args: [password] }`), and
+ * printing the error (BullMQ prints errors no listener takes) would show the password: blank those arguments.
+ */
+export function hideAuthArguments(error: Error): void {
+  const command = (error as { command?: { name?: unknown; args?: unknown } }).command;
+  if (command === undefined || typeof command.name !== 'string' || !Array.isArray(command.args)) return;
+  if (/^(auth|hello|migrate|config)$/i.test(command.name)) command.args = command.args.map(() => '(hidden)');
 }
 
 /**

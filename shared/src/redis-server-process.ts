@@ -15,8 +15,13 @@ export interface RedisServerOptions {
   port?: number;
   /** Working dir (AOF files, log). Unset = a fresh temp dir, removed by stop(). */
   dataDir?: string;
-  /** Append-only file with fsync every second: data survives stop/restart and a killed process. Default false. */
+  /** Append-only file: data survives stop/restart, and a killed process up to the fsync policy. Default false. */
   appendOnly?: boolean;
+  /**
+   * With appendOnly, when the AOF is fsynced: 'everysec' (Redis' default: a SIGKILL or power loss may lose
+   * the last second of writes; a SIGTERM loses nothing), 'always' (every write, slower), 'no' (the OS decides).
+   */
+  appendFsync?: 'always' | 'everysec' | 'no';
   /** requirepass; it goes into `url`, never into logs or messages. */
   password?: string;
   /** Path or name (looked up on PATH) of the redis-server program. Default 'redis-server'. */
@@ -35,8 +40,12 @@ export interface RedisServerProcess {
   readonly dataDir: string;
   /** SIGTERM (graceful: the AOF is flushed), SIGKILL after 5 s; removes dataDir if it was a temp dir made here. */
   stop(): Promise<void>;
-  /** Stops and starts again on the same port and data dir (with appendOnly, the data is still there). */
-  restart(): Promise<void>;
+  /**
+   * Stops (SIGTERM: the AOF is flushed) and starts again on the same port and data dir, after `downForMs`
+   * (default 0) with nothing listening: clients see refused connections meanwhile. With appendOnly the data is
+   * still there. After kill(), it starts the server again (after downForMs).
+   */
+  restart(downForMs?: number): Promise<void>;
   /** SIGKILL, no shutdown work: a crash, for fault tests. restart() brings it back. */
   kill(): Promise<void>;
 }
@@ -101,8 +110,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await terminate('SIGKILL');
       log(`redis-server on 127.0.0.1:${port} killed`);
     },
-    async restart() {
+    async restart(downForMs = 0) {
       await terminate('SIGTERM');
+      if (downForMs > 0) await new Promise((done) => setTimeout(done, downForMs));
       child = await spawnAndWait(binary, port, dataDir, options);
       log(`redis-server restarted on 127.0.0.1:${port} (pid ${child.pid})`);
     },
@@ -120,6 +130,7 @@ function serverArguments(port: number, dataDir: string, options: RedisServerOpti
     '--save', '',
   ];
   args.push('--appendonly', options.appendOnly === true ? 'yes' : 'no');
+  if (options.appendOnly === true && options.appendFsync !== undefined) args.push('--appendfsync', options.appendFsync);
   if (options.password !== undefined) args.push('--requirepass', options.password);
   return args;
 }

@@ -12,6 +12,9 @@ import { LabelqError } from './errors.ts';
  *   run:<run>:active      hash  chunk -> item count (while a worker holds the job)
  *   run:<run>:done        hash  chunk -> "images errors" (records written; overwritten by a retry)
  *   run:<run>:failed      hash  chunk -> reason (the job is in BullMQ's failed set; removed once it completes)
+ *
+ * `labelq retry` calls `markRequeued` before it sends jobs back to the queue: their chunks leave `failed`,
+ * `done` and `active`, so `labelq status` counts their images as queued again until a worker finishes them.
  */
 export interface RunMeta {
   run: string;
@@ -151,6 +154,33 @@ export class RunRegistry {
       .hset(this.key(run, 'failed'), String(chunk), reason)
       .hdel(this.key(run, 'active'), String(chunk))
       .exec();
+  }
+
+  /**
+   * Chunks whose jobs `labelq retry` sends back to the queue: neither failed, done nor in progress any more.
+   * Call it before the jobs are moved, so that a worker finishing one at once is not undone.
+   */
+  async markRequeued(run: string, chunks: readonly number[]): Promise<void> {
+    if (chunks.length === 0) return;
+    const fields = chunks.map(String);
+    await this.redis
+      .multi()
+      .hdel(this.key(run, 'failed'), ...fields)
+      .hdel(this.key(run, 'done'), ...fields)
+      .hdel(this.key(run, 'active'), ...fields)
+      .exec();
+  }
+
+  /** chunk -> item count of every chunk registered for the run. */
+  async chunkCounts(run: string): Promise<Map<number, number>> {
+    const chunks = await this.redis.hgetall(this.key(run, 'chunks'));
+    return new Map(Object.entries(chunks).map(([chunk, count]) => [Number(chunk), Number(count)]));
+  }
+
+  /** chunk -> failure reason of the chunks whose jobs are in the failed set (as the workers recorded it). */
+  async failedChunks(run: string): Promise<Map<number, string>> {
+    const failed = await this.redis.hgetall(this.key(run, 'failed'));
+    return new Map(Object.entries(failed).map(([chunk, reason]) => [Number(chunk), reason]));
   }
 
   /** A job handed back to the queue (shutdown, retry): no longer in progress. */

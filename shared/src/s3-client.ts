@@ -12,6 +12,8 @@ export interface S3Settings {
   /** Explicit credentials; when unset the AWS SDK's default chain (env, profile, instance role) is used. */
   accessKeyId: string | undefined;
   secretAccessKey: string | undefined;
+  /** Session token of temporary credentials (with the two keys above). */
+  sessionToken?: string | undefined;
   /** WHEN_REQUIRED suits stores that reject aws-chunked streamed bodies (see docs). */
   checksumMode: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
   maxSockets: number;
@@ -30,7 +32,13 @@ export function createS3Client(settings: S3Settings): S3Client {
     responseChecksumValidation: settings.checksumMode,
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
     ...(settings.accessKeyId !== undefined && settings.secretAccessKey !== undefined
-      ? { credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } }
+      ? {
+          credentials: {
+            accessKeyId: settings.accessKeyId,
+            secretAccessKey: settings.secretAccessKey,
+            ...(settings.sessionToken === undefined ? {} : { sessionToken: settings.sessionToken }),
+          },
+        }
       : {}),
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
@@ -50,7 +58,7 @@ export function parseS3Url(url: string): { bucket: string; key: string } {
 
 /** The S3 settings of a validated config (one S3 client per process is made from them). */
 export function s3SettingsFromConfig(
-  config: Pick<Config, 's3Endpoint' | 's3Region' | 's3ForcePathStyle' | 's3AccessKeyId' | 's3SecretAccessKey' | 's3ChecksumMode' | 's3MaxSockets'>,
+  config: Pick<Config, 's3Endpoint' | 's3Region' | 's3ForcePathStyle' | 's3AccessKeyId' | 's3SecretAccessKey' | 's3SessionToken' | 's3ChecksumMode' | 's3MaxSockets'>,
   requestTimeoutMs: number,
 ): S3Settings {
   return {
@@ -59,6 +67,7 @@ export function s3SettingsFromConfig(
     forcePathStyle: config.s3ForcePathStyle,
     accessKeyId: config.s3AccessKeyId,
     secretAccessKey: config.s3SecretAccessKey,
+    sessionToken: config.s3SessionToken,
     checksumMode: config.s3ChecksumMode,
     maxSockets: config.s3MaxSockets,
     requestTimeoutMs,

@@ -15,5 +15,8 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
 }
 const { main } = await import('../src/cli/main.ts');
 await main(process.argv);
-// Every resource is closed by now; exit even if a library keeps a timer alive.
+// Every resource is closed by now; exit even if a library keeps a timer alive. process.exit() drops output still
+// queued for a slow pipe or socket, so wait until standard output and standard error have taken everything.
+const flushed = (stream) => new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', resolve)));
+await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
 process.exit(process.exitCode ?? 0);

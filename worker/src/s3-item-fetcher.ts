@@ -5,6 +5,8 @@ import { parseS3Url } from '@labelq/shared/s3-client';
 export interface S3ItemFetcherLimits {
   maxImageBytes: number;
   timeoutMs: number;
+  /** Buckets items may be read from (LABELQ_S3_ALLOWED_BUCKETS); empty or unset: any bucket. */
+  allowedBuckets?: readonly string[];
 }
 
 /**
@@ -13,9 +15,16 @@ export interface S3ItemFetcherLimits {
  * "not found" for images that exist.
  */
 export function createS3ItemFetcher(client: S3Client, limits: S3ItemFetcherLimits) {
+  const allowedBuckets = new Set(limits.allowedBuckets ?? []);
   return {
     async fetch(uri: string, signal?: AbortSignal): Promise<Buffer> {
       const { bucket, key } = parseS3Url(uri);
+      if (allowedBuckets.size > 0 && !allowedBuckets.has(bucket)) {
+        throw itemError(
+          'FETCH_BUCKET_NOT_ALLOWED',
+          `${uri} is in the bucket "${bucket}", which is not in LABELQ_S3_ALLOWED_BUCKETS; it was not read.`,
+        );
+      }
       const timeout = AbortSignal.timeout(limits.timeoutMs);
       const abortSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
       try {
@@ -25,6 +34,9 @@ export function createS3ItemFetcher(client: S3Client, limits: S3ItemFetcherLimit
           throw itemError('FETCH_TOO_LARGE', `${uri} is ${response.ContentLength} bytes, over the limit of ${limits.maxImageBytes} bytes.`);
         }
         const bytes = await response.Body?.transformToByteArray();
+        if (bytes !== undefined && bytes.length > limits.maxImageBytes) {
+          throw itemError('FETCH_TOO_LARGE', `${uri} is ${bytes.length} bytes, over the limit of ${limits.maxImageBytes} bytes.`);
+        }
         return Buffer.from(bytes ?? new Uint8Array(0));
       } catch (error) {
         if (error instanceof LabelqError) throw error;

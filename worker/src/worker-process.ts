@@ -1,9 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { availableParallelism, hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { MetricsTime, Worker, type Job } from 'bullmq';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '@labelq/shared/config';
 import { readModelCard } from '@labelq/shared/model-card';
+import { isLabelqError } from '@labelq/shared/errors';
 import { jobDataSchema } from '@labelq/shared/job';
 import type { Logger } from '@labelq/shared/logger';
 import { createRedisConnection } from '@labelq/shared/redis-connection';
@@ -11,6 +12,7 @@ import { RunRegistry } from '@labelq/shared/run-registry';
 import { createS3Client, s3SettingsFromConfig } from '@labelq/shared/s3-client';
 import { openStore } from '@labelq/shared/store/open-store';
 import type { RecordStore } from '@labelq/shared/store/record-store';
+import { defaultStoreRetryPolicy, withStoreRetries } from '@labelq/shared/store/transient-retry';
 import { DynamicBatcher } from './batcher.ts';
 import { InferenceEngine } from './inference/inference-engine.ts';
 import { createJobProcessor } from './job-processor.ts';
@@ -21,7 +23,8 @@ import { createItemFetcher } from './fetch/fetch-item.ts';
 import { createS3ItemFetcher } from './s3-item-fetcher.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 import { modelCardPathOf } from './default-model.ts';
-import { serveMetrics, type MetricsServer } from './metrics-server.ts';
+import { serveMetrics, WorkerReadiness, type MetricsServer } from './metrics-server.ts';
+import { startScheduleWorker } from './schedule-worker.ts';
 
 export interface RunningWorker {
   readonly deviceInUse: 'cpu' | 'cuda' | 'null';
@@ -36,6 +39,13 @@ export function s3ClientFromConfig(config: Config): S3Client {
   return createS3Client(s3SettingsFromConfig(config, config.fetchTimeoutMs));
 }
 
+function isSourceUnavailable(error: unknown): boolean {
+  return isLabelqError(error) && error.code === 'SOURCE_UNAVAILABLE';
+}
+
+/** After the shutdown deadline, how long the jobs in flight get to move themselves back to the wait list, in ms. */
+export const handBackTimeoutMs = 5_000;
+
 export interface WorkerHooks {
   /** The worker cannot go on (its inference thread died): the process should close it and exit non-zero. */
   onFatal?: (error: Error) => void;
@@ -47,12 +57,40 @@ export interface WorkerHooks {
  */
 export async function startWorker(config: Config, log: Logger, hooks: WorkerHooks = {}): Promise<RunningWorker> {
   if (config.redisUrl === undefined) throw new Error('startWorker needs config.redisUrl');
+  const metrics = new WorkerMetrics();
+  const readiness = new WorkerReadiness();
+  // Served first, so that /healthz answers and /readyz says 503 (and why) while the model loads.
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== 0) {
+    metricsServer = await serveMetrics({
+      port: config.metricsPort,
+      metrics,
+      readiness,
+      queue: { redisUrl: config.redisUrl, queueName: config.queueName, bullPrefix: config.bullPrefix },
+    });
+    log.info({ port: metricsServer.port }, 'metrics served on /metrics, /healthz, /readyz');
+  }
+  try {
+    return await startWorkerParts({ ...config, redisUrl: config.redisUrl }, log, hooks, metrics, readiness, metricsServer);
+  } catch (error) {
+    await metricsServer?.close();
+    throw error;
+  }
+}
+
+async function startWorkerParts(
+  config: Config & { redisUrl: string },
+  log: Logger,
+  hooks: WorkerHooks,
+  metrics: WorkerMetrics,
+  readiness: WorkerReadiness,
+  metricsServer: MetricsServer | undefined,
+): Promise<RunningWorker> {
   const cardPath = modelCardPathOf(config);
   const card = await readModelCard(cardPath);
   const modelPath = resolve(dirname(cardPath), card.file);
   if (config.device !== 'null') await checkModelAgainstCard(modelPath, card);
 
-  const metrics = new WorkerMetrics();
   const intraOpThreads = config.intraOpThreads === 0 ? availableParallelism() : config.intraOpThreads;
   const engine = await InferenceEngine.start({
     modelPath,
@@ -60,8 +98,10 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
     settings: { device: config.device, cudaDeviceId: config.cudaDeviceId, intraOpThreads, interOpThreads: 1 },
     topK: config.topK,
     maxBatchSize: config.batchSize,
+    nullDeviceBatchMs: config.nullDeviceBatchMs,
   });
   metrics.executionProvider(engine.deviceInUse, engine.fallbackReason !== undefined);
+  readiness.markModelLoaded();
   engine.onDeath((error) => {
     log.fatal({ error: error.message }, 'the inference thread died: this worker takes no more jobs; its jobs in flight will be retried');
     hooks.onFatal?.(error);
@@ -77,7 +117,10 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
     'inference ready',
   );
 
-  const cropBytes = card.input.height * card.input.width * 3;
+  // The null device (benchmarks only) measures coordination alone: its crops carry no pixels to copy.
+  const cropBytes = config.device === 'null' ? 0 : card.input.height * card.input.width * 3;
+  const nullDeviceBytes = Buffer.alloc(0);
+  const nullDeviceCrop = new Uint8Array(0);
   const batcher = new DynamicBatcher({
     batchSize: config.batchSize,
     maxWaitMs: config.maxWaitMs,
@@ -91,16 +134,26 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
   let s3Client: S3Client | undefined;
   const s3 = (): S3Client => (s3Client ??= s3ClientFromConfig(config));
   const stores = new Map<string, RecordStore>();
+  const storeRetry = { ...defaultStoreRetryPolicy, attempts: config.storeRetryAttempts, firstDelayMs: config.storeRetryFirstDelayMs };
   const storeFor = (out: string): RecordStore => {
     let store = stores.get(out);
-    if (store === undefined) stores.set(out, (store = openStore(out, s3)));
+    if (store === undefined) stores.set(out, (store = openStore(out, s3, storeRetry)));
     return store;
   };
   const limits = { maxImageBytes: config.maxImageBytes, timeoutMs: config.fetchTimeoutMs, maxRedirects: config.maxRedirects };
   let s3ItemFetcher: ReturnType<typeof createS3ItemFetcher> | undefined;
   const fetcher = createItemFetcher({
-    s3: { fetch: (uri, signal) => (s3ItemFetcher ??= createS3ItemFetcher(s3(), limits)).fetch(uri, signal) },
+    s3: {
+      // An object store that does not answer (SOURCE_UNAVAILABLE) is tried again like the record store is, so a
+      // short outage costs a wait, not a job attempt; not-found, forbidden and timeouts stay item errors.
+      fetch: (uri, signal) =>
+        withStoreRetries(storeRetry, () => {
+          signal?.throwIfAborted();
+          return (s3ItemFetcher ??= createS3ItemFetcher(s3(), { ...limits, allowedBuckets: config.s3AllowedBuckets })).fetch(uri, signal);
+        }, undefined, isSourceUnavailable),
+    },
     limits,
+    http: { allowedHosts: config.httpAllowedHosts },
   });
   applySharpSettings();
   const decodeConcurrency = config.decodeConcurrency === 0 ? availableParallelism() : config.decodeConcurrency;
@@ -113,8 +166,9 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
   const processJob = createJobProcessor({
     card,
     model: { name: card.name, sha256: card.sha256 },
-    fetchItem: (uri, signal) => fetcher.fetch(uri, signal),
-    decodeCrop: (bytes) => preprocessor.decodeCrop(bytes),
+    // The null device (benchmarks only) measures the queue alone: no fetch, no decode, one blank crop.
+    fetchItem: config.device === 'null' ? async () => nullDeviceBytes : (uri, signal) => fetcher.fetch(uri, signal),
+    decodeCrop: config.device === 'null' ? async () => nullDeviceCrop : (bytes) => preprocessor.decodeCrop(bytes),
     infer: (crop) => batcher.add(crop),
     storeFor,
     registry,
@@ -135,6 +189,8 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
     stalledInterval: config.stalledIntervalMs,
     maxStalledCount: config.maxStalledCount,
     autorun: true,
+    // Per-minute completed/failed counts in Redis: bullmq_job_completed_total and _failed_total count from them.
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
   });
   bullWorker.on('failed', (job: Job | undefined, error: Error) => {
     if (job === undefined) return;
@@ -149,11 +205,8 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
   });
   bullWorker.on('error', (error) => log.error({ error: error.message }, 'BullMQ worker error'));
 
-  let metricsServer: MetricsServer | undefined;
-  if (config.metricsPort !== 0) {
-    metricsServer = await serveMetrics(config.metricsPort, metrics, () => bullWorker.isRunning());
-    log.info({ port: metricsServer.port }, 'metrics served on /metrics, /healthz, /readyz');
-  }
+  readiness.watch(bullWorker, [commandConnection, workerConnection]);
+  const scheduleWorker = await startScheduleWorker({ config, log, model: { name: card.name, sha256: card.sha256 }, s3 }); // firings of `labelq schedule`
 
   let closing: Promise<void> | undefined;
   return {
@@ -169,11 +222,19 @@ export async function startWorker(config: Config, log: Logger, hooks: WorkerHook
         ]);
         if (timedOut) {
           log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'jobs still in flight at the shutdown deadline: handing them back');
-          batcher.close(); // rejects the images still waiting, so their jobs fail now and are retried
-          await bullWorker.close(true);
+          // Each processor hears its job's abort signal, moves the job back to the wait list (no attempt used, no
+          // wait for the lock to expire) and ends; the batcher refuses the images still waiting.
+          bullWorker.cancelAllJobs('the worker is shutting down');
+          batcher.close();
+          const handedBack = await Promise.race([
+            graceful.then(() => true),
+            new Promise<boolean>((done) => setTimeout(() => done(false), handBackTimeoutMs).unref()),
+          ]);
+          if (!handedBack) log.error({ handBackTimeoutMs }, 'jobs could not be handed back in time (Redis away?); they return when their locks expire');
         } else {
           batcher.close();
         }
+        await scheduleWorker.close();
         await engine.close();
         await metricsServer?.close();
         s3Client?.destroy();

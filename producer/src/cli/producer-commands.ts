@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { LabelqError } from '@labelq/shared/errors';
-import type { RunStatus } from '@labelq/shared/run-registry';
+import type { RunRegistry, RunStatus } from '@labelq/shared/run-registry';
 import { normaliseStoreUrl } from '@labelq/shared/store/open-store';
 import { enqueueSource, type EnqueueProgress } from '../enqueue.ts';
 import { csvHeader, recordToCsvRow } from '../format-csv.ts';
@@ -10,8 +10,10 @@ import { readRunRecords } from '../results.ts';
 import { newRunId } from '../run-id.ts';
 import { describeInvalid } from '../sources/checked-items.ts';
 import { openSource } from '../sources/source.ts';
-import { formatRunLine, formatRunStatus, runState } from '../status-format.ts';
+import { createProgressDisplay, watchRun } from '../progress-display.ts';
+import { formatRunLine, formatRunStatus, formatRunSummary, runState } from '../status-format.ts';
 import type { CliContext } from './cli-context.ts';
+import { registerOperatorCommands } from './operator-commands.ts';
 
 /** How often `enqueue` reports progress on standard error, in ms. */
 export const progressIntervalMs = 1000;
@@ -55,8 +57,15 @@ export function registerProducerCommands(program: Command, context: CliContext):
     .description('Show how far a run is: images queued, in progress, done, failed, item errors, images/s.')
     .argument('<run>', 'run id')
     .option('--json', 'print the status as JSON')
-    .action(async (run: string, flags: { json?: boolean }) => {
-      const status = await (await context.readyRegistry()).status(run);
+    .option('--watch', 'show live progress until the run ends; exit 0 when it finished, 1 when jobs failed')
+    .option('--interval-ms <ms>', 'with --watch: time between two looks at the run, in ms', positiveInteger, 500)
+    .action(async (run: string, flags: { json?: boolean; watch?: boolean; intervalMs: number }) => {
+      const registry = await context.readyRegistry();
+      if (flags.watch === true) {
+        await watchCommand(context, registry, run, flags);
+        return;
+      }
+      const status = await registry.status(run);
       await write(context.stdout, flags.json === true ? `${JSON.stringify({ ...status, state: runState(status) })}\n` : formatRunStatus(status));
     });
 
@@ -103,6 +112,32 @@ export function registerProducerCommands(program: Command, context: CliContext):
         for (const status of statuses) await write(context.stdout, formatRunLine(status));
       }
     });
+  registerOperatorCommands(program, context);
+}
+
+/**
+ * `labelq status <run> --watch`: the progress display on standard error until every job is over, then the
+ * summary line (or, with --json, the status) on standard output. A run with failed jobs ends with status 1,
+ * an interrupt with 130.
+ */
+async function watchCommand(context: CliContext, registry: RunRegistry, run: string, flags: { json?: boolean; intervalMs: number }): Promise<void> {
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted !== undefined) process.exit(130);
+    interrupted = signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const display = createProgressDisplay(context.stderr);
+    const { status, stopped } = await watchRun(registry, run, { display, pollIntervalMs: flags.intervalMs, shouldStop: () => interrupted !== undefined });
+    if (stopped) throw new CommanderError(130, 'labelq.interrupted', `Stopped watching run ${run} (${interrupted}); the run goes on.`);
+    await write(context.stdout, flags.json === true ? `${JSON.stringify({ ...status, state: runState(status) })}\n` : formatRunSummary(status));
+    if (runState(status) === 'failed') throw new CommanderError(1, 'labelq.runFailed', formatRunSummary(status));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 async function enqueueCommand(context: CliContext, sourceSpec: string, flags: EnqueueFlags): Promise<void> {
@@ -140,6 +175,7 @@ async function enqueueCommand(context: CliContext, sourceSpec: string, flags: En
     out,
     chunkSize,
     skipInvalid: flags.skipInvalid === true,
+    store: context.store(out),
     onProgress: report,
   });
   const elapsedS = (Date.now() - startedMs) / 1000;
@@ -160,6 +196,7 @@ async function enqueueCommand(context: CliContext, sourceSpec: string, flags: En
     [
       `run      ${result.run}`,
       `images   ${result.images}`,
+      ...(result.duplicates.count > 0 ? [`dropped  ${result.duplicates.count} repeated URIs (each URI is enqueued once, at its first occurrence)`] : []),
       `jobs     ${result.jobs}${already > 0 ? ` (${result.jobsAdded} added, ${already} were already enqueued)` : ''}`,
       `records  ${out}`,
       `took     ${elapsedS.toFixed(2)} s`,

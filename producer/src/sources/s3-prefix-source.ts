@@ -5,7 +5,8 @@ import { hasImageExtension, type Source, type SourceEntry } from './source-types
 /**
  * The image objects under an S3 prefix, one batch per page (ListObjectsV2, 1000 keys a page, in the store's key order, which S3
  * defines as lexicographic by UTF-8 bytes). Yields `s3://bucket/key`; keys without an image extension are
- * left out. The prefix is used as written: `s3://b/photos/` lists that folder, `s3://b/photos` also matches
+ * left out. Each entry carries the object's ETag and LastModified (scheduled back-fills use
+ * them to skip objects already labelled). The prefix is used as written: `s3://b/photos/` lists that folder, `s3://b/photos` also matches
  * `photos2/…`, as `aws s3 ls` does.
  */
 export async function* s3PrefixEntryBatches(client: S3Client, bucket: string, prefix: string): AsyncIterable<SourceEntry[]> {
@@ -21,7 +22,9 @@ export async function* s3PrefixEntryBatches(client: S3Client, bucket: string, pr
     }
     const batch: SourceEntry[] = [];
     for (const object of page.Contents ?? []) {
-      if (object.Key !== undefined && hasImageExtension(object.Key)) batch.push({ uri: `s3://${bucket}/${object.Key}` });
+      if (object.Key !== undefined && hasImageExtension(object.Key)) {
+        batch.push({ uri: `s3://${bucket}/${object.Key}`, etag: object.ETag, lastModifiedMs: object.LastModified?.getTime() });
+      }
     }
     if (batch.length > 0) yield batch;
     ContinuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;

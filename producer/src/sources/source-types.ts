@@ -5,8 +5,8 @@
  * as a URI (bad JSON, no "uri" field) carries a `problem`; every other entry is checked with `parseItemUri` by
  * `checkedItems` (checked-items.ts), which applies the strict / --skip-invalid rules.
  *
- * Duplicate URIs inside one source are kept: each occurrence is one item and gets its own record, so the
- * number of records always equals the number of items enqueued.
+ * Sources yield every entry, duplicates included; `enqueueSource` keeps the first occurrence of each URI and
+ * counts the others (distinct-items.ts), so a run holds exactly one record per distinct URI.
  */
 export interface SourceEntry {
   uri: string;
@@ -14,6 +14,10 @@ export interface SourceEntry {
   line?: number;
   /** Why this line is not a URI at all (malformed JSON, missing "uri"); undefined when it is a URI to check. */
   problem?: string;
+  /** S3 listings: the object's ETag (quotes included, as S3 gives it), to tell a changed object from a labelled one. */
+  etag?: string;
+  /** S3 listings: the object's LastModified, in ms since the epoch. */
+  lastModifiedMs?: number;
 }
 
 export interface Source {

@@ -5,6 +5,7 @@ import { parseS3Url } from '../s3-client.ts';
 import { LocalStore } from './local-store.ts';
 import { S3Store } from './s3-store.ts';
 import type { RecordStore } from './record-store.ts';
+import type { StoreRetryPolicy } from './transient-retry.ts';
 
 /**
  * Normalises what the user wrote for --out into a store URL: `s3://bucket/prefix/` stays, a folder becomes an
@@ -20,11 +21,11 @@ export function normaliseStoreUrl(out: string, cwd: string = process.cwd()): str
   return new LocalStore(isAbsolute(out) ? out : resolve(cwd, out)).url;
 }
 
-/** Opens the store a normalised URL names. `s3Client` is needed for s3:// stores. */
-export function openStore(storeUrl: string, s3Client: () => S3Client): RecordStore {
+/** Opens the store a normalised URL names. `s3Client` is needed for s3:// stores; `retry` applies to them. */
+export function openStore(storeUrl: string, s3Client: () => S3Client, retry?: StoreRetryPolicy): RecordStore {
   if (storeUrl.startsWith('s3://')) {
     const { bucket, key } = parseS3Url(storeUrl);
-    return new S3Store(s3Client(), bucket, key);
+    return new S3Store(s3Client(), bucket, key, retry);
   }
   return new LocalStore(fileURLToPath(storeUrl));
 }

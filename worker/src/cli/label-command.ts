@@ -17,7 +17,8 @@ import { readRunRecords } from '@labelq/producer/results';
 import { fetchAndConvert } from '../model/fetch-and-convert.ts';
 import { modelCardPathOf, modelsDirOf } from '../default-model.ts';
 import { s3ClientFromConfig, startWorker } from '../worker-process.ts';
-import { createProgressDisplay } from './progress-display.ts';
+import { createProgressDisplay, watchRun } from '@labelq/producer/progress-display';
+import { formatRunSummary } from '@labelq/producer/status-format';
 import { accuracyAgainst } from '../accuracy.ts';
 
 interface LabelFlags {
@@ -89,31 +90,27 @@ async function labelSource(sourceSpec: string, flags: LabelFlags, baseConfig: Co
     const s3 = () => (s3Client ??= s3ClientFromConfig(config));
     cleanups.push(async () => s3Client?.destroy());
     const source = await openSource(sourceSpec, { s3, stdin: process.stdin });
-    const enqueued = await enqueueSource({ queue, registry, source, run, out, chunkSize: config.chunkSize });
+    const store = openStore(out, s3);
+    // The store also keeps the list of enqueued URIs, so `labelq verify --out` works after this private Redis is gone.
+    const enqueued = await enqueueSource({ queue, registry, source, run, out, chunkSize: config.chunkSize, store });
     say(`Run ${run}: ${enqueued.images} images in ${enqueued.jobs} jobs (${enqueued.jobsAdded} new), records to ${out}`);
     if (enqueued.images === 0) {
       say('Nothing to label.');
       return 0;
     }
 
-    const display = createProgressDisplay();
     const interrupted = waitForInterrupt();
     cleanups.unshift(async () => interrupted.dispose());
-    let status: RunStatus;
-    for (;;) {
-      status = await registry.status(run);
-      display.update(status);
-      if (status.finished) break;
-      if (interrupted.signal !== undefined) {
-        display.stop();
-        say(`Interrupted (${interrupted.signal}): stopping. The run's jobs stay in Redis; records written so far are in ${recordsLocation(out, run)}.`);
-        return 130;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    const { status, stopped } = await watchRun(registry, run, {
+      display: createProgressDisplay(process.stderr),
+      pollIntervalMs: 250,
+      shouldStop: () => interrupted.signal !== undefined,
+    });
+    if (stopped) {
+      say(`Interrupted (${interrupted.signal}): stopping. The run's jobs stay in Redis; records written so far are in ${recordsLocation(out, run)}.`);
+      return 130;
     }
-    display.stop();
 
-    const store = openStore(out, s3);
     const records: ResultRecord[] = [];
     for await (const record of readRunRecords(store, run)) records.push(record);
     printSummary(run, out, status, records, Number(flags.summary));
@@ -131,10 +128,9 @@ async function labelSource(sourceSpec: string, flags: LabelFlags, baseConfig: Co
 
 function printSummary(run: string, out: string, status: RunStatus, records: ResultRecord[], shown: number): void {
   const say = (line: string): boolean => process.stderr.write(`${line}\n`);
-  const seconds = status.startedAtMs !== undefined && status.lastDoneAtMs !== undefined ? (status.lastDoneAtMs - status.startedAtMs) / 1000 : 0;
   say('');
-  say(`Run ${run} finished: ${status.imagesDone} of ${status.images} images have records (${status.itemErrors} error records), ${status.jobsFailed} failed jobs.`);
-  say(`${seconds.toFixed(1)} s, ${(status.imagesPerSecond ?? 0).toFixed(1)} images/s. Records: ${recordsLocation(out, run)}`);
+  process.stderr.write(formatRunSummary(status));
+  say(`Records: ${recordsLocation(out, run)}`);
   for (const record of records.slice(0, shown)) {
     const name = record.uri.split('/').pop() ?? record.uri;
     if ('error' in record) say(`  ${name}: ERROR ${record.error.code}: ${record.error.message}`);

@@ -5,9 +5,12 @@ import type { CliContext } from '@labelq/producer/cli/cli-context';
 import { registerModelCommands } from './model-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerLabelCommand } from './label-command.ts';
+import { registerDashboardCommand } from './dashboard-command.ts';
+import { registerScheduleCommands } from '@labelq/producer/cli/schedule-commands';
+import { modelCardPathOf } from '../default-model.ts';
 
 /** The full `labelq` program: the producer's commands plus worker, label and model. */
-function buildLabelqProgram(context: CliContext): Command {
+export function buildLabelqProgram(context: CliContext): Command {
   const program = new Command('labelq')
     .description('Label images at scale with ResNet50: a BullMQ job queue, GPU/CPU workers, records in S3 or a folder.')
     .showHelpAfterError()
@@ -19,7 +22,9 @@ function buildLabelqProgram(context: CliContext): Command {
   registerLabelCommand(program);
   registerWorkerCommand(program);
   registerProducerCommands(program, context);
+  registerScheduleCommands(program, context, { defaultModelCardPath: modelCardPathOf });
   registerModelCommands(program);
+  registerDashboardCommand(program, context);
   return program;
 }
 

@@ -87,7 +87,8 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const options: HttpFetchOptions = { maxImageBytes: 1000, timeoutMs: 2000, maxRedirects: 3, retries: 2, retryBaseDelayMs: 10 };
+// The test server is on loopback, which the address policy refuses unless allowed (as LABELQ_HTTP_ALLOWED_HOSTS would).
+const options: HttpFetchOptions = { maxImageBytes: 1000, timeoutMs: 2000, maxRedirects: 3, retries: 2, retryBaseDelayMs: 10, allowedHosts: ['127.0.0.1'] };
 
 describe('createHttpFetcher against a local server', () => {
   const fetcher = createHttpFetcher(options);
@@ -185,7 +186,7 @@ describe('createHttpFetcher against a local server', () => {
     await expect(pending).rejects.toThrow('worker shutting down');
   });
 
-  it('checkUrl sees every hop (the extension point for refusing private addresses)', async () => {
+  it('checkUrl sees every hop (an extra check after the address policy)', async () => {
     const seen: string[] = [];
     const guarded = createHttpFetcher(options, {
       checkUrl: (url) => {

@@ -1,14 +1,18 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLabelqError, itemError, type LabelqError } from '@labelq/shared/errors';
+import { createAddressPolicy } from './address-policy.ts';
 import { throwIfCallerAborted, type FetchLimits, type ItemFetcher } from './fetcher.ts';
 
 /**
  * Fetches http:// and https:// items with node:http(s), not the global fetch: node:http takes a `lookup`
  * function per request, which is where refusing private addresses belongs (it sees the address actually
  * connected to, so DNS rebinding cannot slip past it), and it gives a connect timeout without extra packages.
+ *
+ * - Address policy (address-policy.ts, always on): loopback, private, link-local and other internal addresses
+ *   are refused with FETCH_ADDRESS_REFUSED, for the item's URL and every redirect target, unless listed in
+ *   `allowedHosts` (LABELQ_HTTP_ALLOWED_HOSTS).
  *
  * - Timeouts: `connectTimeoutMs` for the TCP connection, `timeoutMs` for everything (redirects, retries, body).
  * - Redirects are followed by hand, at most `maxRedirects`, only to http(s) URLs; each hop goes through checkUrl.
@@ -29,18 +33,19 @@ export interface HttpFetchOptions extends FetchLimits {
   maxRetryDelayMs?: number;
   /** Kept-alive connections per host; default 32. */
   maxSocketsPerHost?: number;
+  /**
+   * Hosts and ranges that may be fetched although internal (IP addresses, CIDR ranges, host names, *.domain);
+   * default none: only public addresses.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /**
- * Extension points for the address policy (refusing private and link-local addresses, FETCH_ADDRESS_REFUSED):
- * - `checkUrl` sees every URL before it is requested (the item's and each redirect target) and may throw an
- *   item error; it is the only place that sees IP-literal hosts, for which Node does not call `lookup`;
- * - `lookup` replaces DNS resolution for the connection (node:net's LookupFunction); calling back with an
- *   error refuses the connection after resolution, against the address really used.
+ * Extra checks on top of the address policy: `checkUrl` sees every URL before it is requested (the item's and
+ * each redirect target), after the address policy, and may throw an item error.
  */
 export interface HttpFetchHooks {
   checkUrl?: (url: URL) => void | Promise<void>;
-  lookup?: LookupFunction;
 }
 
 export interface HttpFetcher extends ItemFetcher {
@@ -72,6 +77,7 @@ export function createHttpFetcher(options: HttpFetchOptions, hooks: HttpFetchHoo
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
   const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 32 };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+  const policy = createAddressPolicy(options.allowedHosts);
 
   function request(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
@@ -82,7 +88,7 @@ export function createHttpFetcher(options: HttpFetchOptions, hooks: HttpFetchHoo
         agent: agents[protocol],
         signal,
         headers: { accept: 'image/*, */*;q=0.5', 'user-agent': 'labelq-worker' },
-        ...(hooks.lookup === undefined ? {} : { lookup: hooks.lookup }),
+        lookup: policy.lookup,
       });
       let connectTimer: NodeJS.Timeout | undefined;
       req.on('socket', (socket) => {
@@ -141,6 +147,7 @@ export function createHttpFetcher(options: HttpFetchOptions, hooks: HttpFetchHoo
     for (;;) {
       const shown = describeUrl(url);
       try {
+        policy.checkUrl(url);
         await hooks.checkUrl?.(url);
         const response = await request(url, signal);
         const status = response.statusCode ?? 0;

@@ -72,7 +72,8 @@ describe('createItemFetcher dispatches by URI form', () => {
       return Buffer.from('from s3');
     },
   };
-  const fetcher = createItemFetcher({ limits, s3 });
+  // The test server is on loopback: allowed as LABELQ_HTTP_ALLOWED_HOSTS=127.0.0.1 would.
+  const fetcher = createItemFetcher({ limits, s3, http: { allowedHosts: ['127.0.0.1'] } });
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -8,9 +8,9 @@ export interface ItemFetcherDeps {
   /** Fetches s3:// URIs (given the whole URI); without it, s3:// items fail with URI_UNSUPPORTED_SCHEME. */
   s3?: ItemFetcher;
   limits: FetchLimits;
-  /** HTTP tuning (retries, connect timeout) beyond the shared limits. */
+  /** HTTP tuning (retries, connect timeout, allowedHosts of the address policy) beyond the shared limits. */
   http?: Omit<HttpFetchOptions, keyof FetchLimits>;
-  /** The address-policy extension points of the HTTP fetcher (see HttpFetchHooks). */
+  /** Extra URL checks of the HTTP fetcher, after its address policy (see HttpFetchHooks). */
   httpHooks?: HttpFetchHooks;
 }
 

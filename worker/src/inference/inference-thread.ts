@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
 import { isLabelqError } from '@labelq/shared/errors';
 import { openSession } from './session.ts';
@@ -17,6 +18,7 @@ const port = parentPort;
 if (port === null) throw new Error('inference-thread.ts must run as a worker thread');
 const data = workerData as InferenceThreadData;
 const { card, topK, maxBatchSize } = data;
+const nullDeviceBatchMs = data.nullDeviceBatchMs ?? 0;
 const classes = card.labels.length;
 const normaliser = createNormaliser(card);
 const input = new Float32Array(maxBatchSize * normaliser.floatsPerImage);
@@ -55,7 +57,9 @@ async function start(): Promise<void> {
 
 async function runBatch(crops: Uint8Array, count: number): Promise<{ indices: Int32Array; probabilities: Float32Array }> {
   if (session === undefined) {
-    // The null device: no model at all, for measuring the queue alone. Every image gets class 0..k-1.
+    // The null device: no model at all, for measuring the queue alone. Every image gets class 0..k-1, after
+    // the simulated batch time (a timer, no CPU) when the benchmark sets one.
+    if (nullDeviceBatchMs > 0) await sleep(nullDeviceBatchMs);
     const kept = Math.min(topK, classes);
     const indices = new Int32Array(count * kept).map((_, i) => i % kept);
     return { indices, probabilities: new Float32Array(count * kept).fill(1 / classes) };

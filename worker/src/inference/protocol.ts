@@ -8,6 +8,8 @@ export interface InferenceThreadData {
   settings: SessionSettings;
   topK: number;
   maxBatchSize: number;
+  /** The null device only (benchmarks): time each batch pretends to take, in ms. */
+  nullDeviceBatchMs?: number;
 }
 
 export type ToThread =

@@ -12,6 +12,18 @@ export interface SessionSettings {
   cudaDeviceId: number;
   intraOpThreads: number;
   interOpThreads: number;
+  /** ONNX Runtime graph optimisation; default 'all' (the worker's). The bench compares the others. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * ONNX Runtime's CPU memory arena: default off. With it, a worker at batch 64 kept 1262 MiB resident after its
+   * second batch (the arena keeps every activation buffer it ever grew); without it 394 MiB between batches and
+   * 835 MiB at the peak, at the same batch time within this machine's noise (`node bench/rss-probe.ts`,
+   * docs/performance.md). Memory-pattern planning: default on (ONNX Runtime's default).
+   */
+  enableCpuMemArena?: boolean;
+  enableMemPattern?: boolean;
+  /** Whether ONNX Runtime's intra-op threads spin while waiting for work; default true (ONNX Runtime's). */
+  allowSpinning?: boolean;
 }
 
 export interface OpenedSession {
@@ -24,10 +36,13 @@ export interface OpenedSession {
 function options(settings: SessionSettings, providers: ort.InferenceSession.ExecutionProviderConfig[]): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: settings.graphOptimizationLevel ?? 'all',
     intraOpNumThreads: settings.intraOpThreads,
     interOpNumThreads: settings.interOpThreads,
     executionMode: 'sequential',
+    enableCpuMemArena: settings.enableCpuMemArena ?? false,
+    enableMemPattern: settings.enableMemPattern ?? true,
+    ...(settings.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 

@@ -22,7 +22,7 @@ export function unreadableFormatName(bytes: Buffer): string | undefined {
 export function cleanLibvipsMessage(message: string): string {
   const lines = message
     .split('\n')
-    .map((line) => line.replace(/^(Vips\w+|\w+load(_\w+)?):\s*/, '').trim())
+    .map((line) => line.replace(/^Input (buffer|file) has corrupt header:\s*/i, '').replace(/^(Vips\w+|\w+load(_\w+)?):\s*/, '').trim())
     .filter((line) => line.length > 0);
   const distinct = [...new Set(lines)].join('; ');
   return distinct.length > 300 ? `${distinct.slice(0, 300)}…` : distinct;
@@ -58,8 +58,18 @@ export function imageErrorFromSharp(error: unknown, bytes: Buffer, format: strin
   if (/exceeds pixel limit/i.test(raw)) {
     return itemError('IMAGE_TOO_MANY_PIXELS', `The image has more than the ${maxInputPixels} pixels allowed (maxInputPixels); it was not decoded.`, error);
   }
-  const what = format === undefined ? 'The image' : `The ${format.toUpperCase()} image`;
+  const shownFormat = format ?? formatBySignature(bytes);
+  const what = shownFormat === undefined ? 'The image' : `The ${shownFormat.toUpperCase()} image`;
   return itemError('IMAGE_DECODE_FAILED', `${what} could not be decoded: ${message}.`, error);
+}
+
+/** The format the first bytes announce, for messages when libvips could not read the header. */
+function formatBySignature(bytes: Buffer): string | undefined {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.toString('latin1', 1, 4) === 'PNG') return 'png';
+  if (bytes.toString('latin1', 0, 4) === 'GIF8') return 'gif';
+  if (bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  return undefined;
 }
 
 /** The first bytes, as text when they are printable, else as hex; for messages only. */
