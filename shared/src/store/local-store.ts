@@ -9,6 +9,8 @@ import type { RecordStore } from './record-store.ts';
 export class LocalStore implements RecordStore {
   readonly url: string;
   readonly root: string;
+  /** Folders this store has made: one mkdir per folder, not one per write. */
+  private readonly madeFolders = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -24,8 +26,17 @@ export class LocalStore implements RecordStore {
     const target = this.pathOf(key);
     const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(temporary, body);
+      const folder = dirname(target);
+      if (!this.madeFolders.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        this.madeFolders.add(folder);
+      }
+      await writeFile(temporary, body).catch(async (error: unknown) => {
+        // The folder went away since this store made it: make it again, once.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await mkdir(folder, { recursive: true });
+        await writeFile(temporary, body);
+      });
       await rename(temporary, target);
     } catch (error) {
       throw new LabelqError('STORE_UNAVAILABLE', `Could not write ${target}: ${(error as Error).message}`, { cause: error });
