@@ -11,7 +11,9 @@
 # On success the last line of stdout is the endpoint URL; run/s3.env can be sourced (set -a; . run/s3.env).
 # Stop with infra/s3-test-server/stop.sh <data-dir>. Restarting on the same data dir keeps every object.
 #
-# Environment: S3_TEST_SERVER_READY_TIMEOUT_S (default 60; about 3 s on an idle 2-core machine), S3_TEST_SERVER_LOG_LEVEL (default INFO).
+# Environment: S3_TEST_SERVER_READY_TIMEOUT_S (default 60; about 3 s on an idle 2-core machine), S3_TEST_SERVER_LOG_LEVEL
+# (default INFO), S3_TEST_SERVER_UPDATER_INTERVAL_S (default 0 = no object-updater; N = replay failed container
+# updates every N s: tests that stop and restart the server need it; each sweep costs about a second of CPU).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +24,8 @@ SECRET_KEY='testing'
 REGION='us-east-1'
 READY_TIMEOUT_S="${S3_TEST_SERVER_READY_TIMEOUT_S:-60}"
 LOG_LEVEL="${S3_TEST_SERVER_LOG_LEVEL:-INFO}"
+UPDATER_INTERVAL_S="${S3_TEST_SERVER_UPDATER_INTERVAL_S:-0}"
+[[ "$UPDATER_INTERVAL_S" =~ ^[0-9]+$ ]] || { echo "s3-test-server: S3_TEST_SERVER_UPDATER_INTERVAL_S must be a whole number of seconds, not \"$UPDATER_INTERVAL_S\"" >&2; exit 1; }
 SERVERS=(account-server container-server object-server proxy-server)
 
 # Alive = exists and is not a zombie (an unreaped zombie still answers kill -0).
@@ -67,6 +71,7 @@ render() { # template -> $DATA/etc/<same name>
   local escaped_data
   escaped_data="$(printf '%s' "$DATA" | sed 's/[&|\\]/\\&/g')"
   sed -e "s|@DATA_DIR@|$escaped_data|g" -e "s|@USER@|$(id -un)|g" -e "s|@LOG_LEVEL@|$LOG_LEVEL|g" \
+      -e "s|@UPDATER_INTERVAL_S@|$(( UPDATER_INTERVAL_S > 0 ? UPDATER_INTERVAL_S : 30 ))|g" \
       -e "s|@REGION@|$REGION|g" -e "s|@PROXY_PORT@|$PORT|g" -e "s|@ACCOUNT_PORT@|$ACCOUNT_PORT|g" \
       -e "s|@CONTAINER_PORT@|$CONTAINER_PORT|g" -e "s|@OBJECT_PORT@|$OBJECT_PORT|g" \
       -e "s|@MEMCACHED_PORT@|$MEMCACHED_PORT|g" -e "s|@HASH_SUFFIX@|$HASH_SUFFIX|g" \
@@ -103,7 +108,8 @@ for server in "${SERVERS[@]}"; do
   launch "$server" "$PYTHON" "$HERE/run_server.py" "${server%-server}" "$DATA/etc/$server.conf" -v
 done
 # Replays container updates that failed while a server was down (objects would otherwise be missing from listings).
-launch object-updater "$PYTHON" "$HERE/run_server.py" object-updater "$DATA/etc/object-server.conf" -v
+# Only where asked for: Swift's updater forks a sweep every interval, about a second of CPU each.
+(( UPDATER_INTERVAL_S == 0 )) || launch object-updater "$PYTHON" "$HERE/run_server.py" object-updater "$DATA/etc/object-server.conf" -v
 
 if ! "$PYTHON" "$HERE/swift_helper.py" wait-ready "$PORT" "$ACCOUNT_PORT $CONTAINER_PORT $OBJECT_PORT" \
     "$ACCESS_KEY" "$SECRET_KEY" "$REGION" "$READY_TIMEOUT_S" >&2; then

@@ -39,11 +39,21 @@ export interface S3TestServerOptions {
   /** Longest wait for readiness, in seconds. Default 120: about 3 s idle, but 25 s was seen on a 2-core machine at load 14. */
   readyTimeoutS?: number;
   log?: (msg: string) => void;
+  /**
+   * Run Swift's object-updater every this many seconds (0 or unset: not at all). Tests that stop and restart the
+   * server need it: container updates that failed meanwhile are replayed, or those objects miss from listings.
+   * Each sweep costs about a second of CPU, so the default suite and the bench leave it off.
+   */
+  updaterIntervalS?: number;
 }
 
 export async function startS3TestServer(options: S3TestServerOptions): Promise<S3TestServer> {
   const startedAt = performance.now();
-  const env = { ...process.env, S3_TEST_SERVER_READY_TIMEOUT_S: String(options.readyTimeoutS ?? 120) };
+  const env = {
+    ...process.env,
+    S3_TEST_SERVER_READY_TIMEOUT_S: String(options.readyTimeoutS ?? 120),
+    S3_TEST_SERVER_UPDATER_INTERVAL_S: String(options.updaterIntervalS ?? 0),
+  };
   const { stdout } = await runScript('start.sh', [options.dataDir, String(options.port ?? 0)], options.log, env);
   const endpoint = stdout.trim().split('\n').at(-1) ?? '';
   const port = Number(/^http:\/\/127\.0\.0\.1:(\d+)$/.exec(endpoint)?.[1]);

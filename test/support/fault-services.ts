@@ -60,7 +60,7 @@ export async function startFaultServices(options: { s3: boolean }): Promise<Faul
     redis = await startRedisServer({ dataDir: join(dir, 'redis'), appendOnly: true, appendFsync: 'everysec', log });
     await writeFile(redisPidFile, String(redis.pid));
     if (options.s3) {
-      s3 = await startS3TestServer({ dataDir: s3DataDir, log });
+      s3 = await startS3TestServer({ dataDir: s3DataDir, log, updaterIntervalS: 1 });
       s3Port = s3.port;
     }
     const theRedis = redis;
@@ -118,7 +118,7 @@ export async function startFaultServices(options: { s3: boolean }): Promise<Faul
         s3 = undefined;
       },
       async startS3() {
-        s3 = await startS3TestServer({ dataDir: s3DataDir, port: s3Port, log });
+        s3 = await startS3TestServer({ dataDir: s3DataDir, port: s3Port, log, updaterIntervalS: 1 });
       },
       async restartRedis(downForMs = 0) {
         await theRedis.restart(downForMs);
