@@ -214,7 +214,10 @@ try {
     a === undefined || b === undefined || !(b > 0) ? undefined : Math.round((a / b) * 1000) / 1000;
   const queueLocal = queue?.filter((row) => row.store === 'local');
   const queueCeiling = queueLocal === undefined || queueLocal.length === 0 ? undefined : Math.max(...queueLocal.map((row) => row.imagesPerSecond));
-  const honestFleet = fleet?.rows.filter((row) => row.workersCpuCores + row.redisCpuCores <= 0.8 * cores);
+  // Honest: the machine still had room (system-wide busy cores from /proc/stat, which also counts the bench's own
+  // process and the kernel) — the prefix of K values up to the first that used more than 90 % of the cores.
+  const firstSaturated = fleet?.rows.findIndex((row) => row.machineBusyCores > 0.9 * cores) ?? -1;
+  const honestFleet = firstSaturated === -1 ? fleet?.rows : fleet?.rows.slice(0, firstSaturated);
   const largestHonest = honestFleet?.at(-1) ?? fleet?.rows[0];
   const summary = {
     infer_only_ips: Object.fromEntries((infer ?? []).map((row) => [row.batch, row.imagesPerSecond])),
