@@ -60,7 +60,17 @@ export function imageErrorFromSharp(error: unknown, bytes: Buffer, format: strin
   }
   const shownFormat = format ?? formatBySignature(bytes);
   const what = shownFormat === undefined ? 'The image' : `The ${shownFormat.toUpperCase()} image`;
+  if (/^unknown error\.?$/i.test(message.trim())) {
+    // sharp sometimes reports a libvips failure as "Unknown error" (seen with several decodes at once): say what the bytes show.
+    const truncated = shownFormat === 'jpeg' && !endsWithJpegEndMarker(bytes) ? ': the data ends before the image does (no end-of-image marker), so the file is probably truncated' : '';
+    return itemError('IMAGE_DECODE_FAILED', `${what} could not be decoded${truncated || ' (the decoder gave no reason)'}.`, error);
+  }
   return itemError('IMAGE_DECODE_FAILED', `${what} could not be decoded: ${message}.`, error);
+}
+
+/** Whether JPEG data ends with its end-of-image marker (FF D9); a truncated download does not. */
+function endsWithJpegEndMarker(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
 }
 
 /** The format the first bytes announce, for messages when libvips could not read the header. */
