@@ -1,5 +1,4 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +23,7 @@ import {
 import { startImageHttpServer, type ImageHttpServer } from './support/image-http-server.ts';
 import { labelqEnv, startLabelq, type RunningLabelq } from './support/labelq-process.ts';
 import { startS3DenyingProxy, type S3DenyingProxy } from './support/s3-denying-proxy.ts';
+import { freeLoopbackPort } from './support/free-port.ts';
 
 /**
  * Hostile input, end to end: ONE real `labelq worker` process takes jobs mixing every kind of bad input with good
@@ -128,7 +128,7 @@ describe.skipIf(missing !== undefined)('hostile input: one worker process, every
     const context: CaseContext = { file, photo, other: samplePhoto(otherFile), httpBase: http.base, bucket, work };
     for (const spec of caseSpecs) cases.push({ name: spec.name, expect: spec.expect, says: spec.says, uri: await spec.uri(context) });
 
-    metricsPort = await freePort();
+    metricsPort = await freeLoopbackPort();
     const queueName = freshName('bad-input');
     worker = startLabelq(
       ['worker'],
@@ -242,13 +242,3 @@ function readRecords(dir: string): ResultRecord[] {
   return out;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,6 +1,4 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +6,7 @@ import { recordSchema } from '@labelq/shared/record';
 import { startRedisServer, type RedisServerProcess } from '@labelq/shared/redis-server-process';
 import { createTestBucket, freshName, missingTestServices, sharedDataDir, testS3Client } from './harness/services.ts';
 import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support/labelq-process.ts';
+import { freeLoopbackPort } from './support/free-port.ts';
 
 /**
  * A real `labelq worker` child process with LABELQ_METRICS_PORT, scraped over HTTP: after it labels a few images
@@ -15,15 +14,6 @@ import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support
  */
 const missing = missingTestServices('redis', 's3');
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** One sample of a Prometheus text exposition: `name{a="1",b="2"} value`. */
 interface Sample {
@@ -87,7 +77,7 @@ describe.skipIf(missing !== undefined)('worker metrics (real worker process, Red
     await testS3Client().send(new PutObjectCommand({ Bucket: bucket, Key: 'images/zz-not-a-picture.jpg', Body: 'plain text, not a JPEG\n' }));
 
     const queue = freshName('metrics');
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const env = labelqEnv(queue, {
       LABELQ_DEVICE: 'cpu',
       LABELQ_INTRA_OP_THREADS: '1',
@@ -153,8 +143,8 @@ describe.skipIf(missing !== undefined)('worker metrics (real worker process, Red
   });
 
   it('/readyz is 503 while Redis is unreachable and 200 once the model is loaded and Redis answers', { timeout: 180_000 }, async () => {
-    const redisPort = await freePort();
-    const metricsPort = await freePort();
+    const redisPort = await freeLoopbackPort();
+    const metricsPort = await freeLoopbackPort();
     const env = labelqEnv(freshName('readyz'), {
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       LABELQ_DEVICE: 'cpu',

@@ -10,6 +10,7 @@ import type { FailedReport } from '@labelq/producer/operator/failed';
 import { deleteQueueKeys } from '@labelq/producer/test-helpers';
 import { freshName, missingTestServices, sharedDataDir, testRedisUrl } from './harness/services.ts';
 import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support/labelq-process.ts';
+import { waitUntil } from './support/wait-until.ts';
 
 /**
  * Failed images and `labelq retry --items` on real services and the real model (CPU): two chunks hold an image
@@ -20,15 +21,10 @@ import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support
  */
 const missing = missingTestServices('redis');
 const imagesDir = join(sharedDataDir(), 'imagenet-sample');
+/** The real ResNet50 on 2 CPU cores, sharing them with other test files. */
+const realModelTimeoutMs = 120_000;
 const photos = ['n01440764_tench.JPEG', 'n01484850_great_white_shark.JPEG', 'n01494475_hammerhead.JPEG', 'n01498041_stingray.JPEG'];
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe.skipIf(missing !== undefined)('labelq failed and retry --items (real Redis, worker process, CPU model)', () => {
   const queueName = freshName('retry-items');
@@ -64,7 +60,7 @@ describe.skipIf(missing !== undefined)('labelq failed and retry --items (real Re
     expect(enqueue.code, enqueue.stderr).toBe(0);
     worker = startLabelq(['worker'], env);
     // The registry says done just before BullMQ moves a job to completed: wait for both.
-    await waitUntil('the run is finished', async () => (await registry.status(run)).finished && (await queue.getJobCounts('completed')).completed === 3);
+    await waitUntil('the run is finished', async () => (await registry.status(run)).finished && (await queue.getJobCounts('completed')).completed === 3, realModelTimeoutMs);
     expect(await registry.status(run)).toMatchObject({ jobsDone: 3, imagesDone: 6, itemErrors: 2 });
 
     const listed = await runLabelq(['failed', run], env);
@@ -98,7 +94,7 @@ describe.skipIf(missing !== undefined)('labelq failed and retry --items (real Re
     await waitUntil('chunks 0 and 1 are done again', async () => {
       const status = await registry.status(run);
       return status.finished && status.jobsDone === 3;
-    });
+    }, realModelTimeoutMs);
     expect(await registry.status(run)).toMatchObject({ jobsDone: 3, imagesDone: 6, itemErrors: 0, jobsFailed: 0 });
     await worker.stop();
 

@@ -9,6 +9,7 @@ import type { VerifyReport } from '@labelq/producer/operator/verify';
 import { deleteQueueKeys } from '@labelq/producer/test-helpers';
 import { createTestBucket, freshName, missingTestServices, testRedisUrl, testS3Client } from './harness/services.ts';
 import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support/labelq-process.ts';
+import { waitUntil } from './support/wait-until.ts';
 
 /**
  * `labelq verify` on real services: a manifest with repeated URIs is enqueued (each URI once), a worker with the
@@ -17,13 +18,6 @@ import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support
  */
 const missing = missingTestServices('redis', 's3');
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe.skipIf(missing !== undefined)('labelq verify (real Redis, S3 and worker process)', () => {
   const queueName = freshName('verify');

@@ -11,6 +11,7 @@ import type { FailedReport } from '@labelq/producer/operator/failed';
 import { deleteQueueKeys } from '@labelq/producer/test-helpers';
 import { createTestBucket, freshName, missingTestServices, testRedisUrl, testS3Client } from './harness/services.ts';
 import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support/labelq-process.ts';
+import { waitUntil } from './support/wait-until.ts';
 
 /**
  * A poison job on real services. Two chunks of a run are labelled; two more are appended and taken by a worker
@@ -21,13 +22,6 @@ import { labelqEnv, runLabelq, startLabelq, type RunningLabelq } from './support
  */
 const missing = missingTestServices('redis', 's3');
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe.skipIf(missing !== undefined)('poison jobs: bounded retries, labelq failed, labelq retry', () => {
   const queueName = freshName('poison');

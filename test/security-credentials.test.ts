@@ -1,5 +1,4 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +11,7 @@ import { createTestBucket, freshName, missingTestServices } from './harness/serv
 import { samplePhoto } from './support/hostile-images.ts';
 import { labelqEnv, runLabelq, startLabelq, type Finished, type RunningLabelq } from './support/labelq-process.ts';
 import { dumpRedis, secretsIn } from './support/secret-scan.ts';
+import { freeLoopbackPort } from './support/free-port.ts';
 
 /**
  * Credentials never appear in logs, errors or results. Real processes run with recognisable secrets (a Redis
@@ -99,7 +99,7 @@ describe.skipIf(missing !== undefined)('credentials stay out of logs, errors and
       },
       {
         name: 'an unreachable store',
-        env: { S3_ENDPOINT: `http://127.0.0.1:${await deadPort()}` },
+        env: { S3_ENDPOINT: `http://127.0.0.1:${await freeLoopbackPort()}` },
         jobs: [
           { out, uris: [`s3://${bucket}/images/tench.jpg`] }, // SOURCE_UNAVAILABLE
           { out: `s3://${bucket}/results/`, uris: [photo] }, // STORE_UNAVAILABLE
@@ -157,13 +157,3 @@ describe.skipIf(missing !== undefined)('credentials stay out of logs, errors and
   });
 });
 
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

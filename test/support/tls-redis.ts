@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freeLoopbackPort } from './free-port.ts';
 
 /**
  * A private redis-server that only speaks TLS (`--port 0 --tls-port P`) and requires a password, with a private
@@ -49,21 +49,11 @@ function makeCertificates(dir: string): { caFile: string; certFile: string; keyF
   return { caFile, certFile, keyFile };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startTlsRedis(password: string): Promise<TlsRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'labelq-tls-redis-'));
   const { caFile, certFile, keyFile } = makeCertificates(dir);
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child: ChildProcess = spawn(
     'redis-server',
     [
