@@ -166,7 +166,7 @@ async function startWorkerParts(
   const processJob = createJobProcessor({
     card,
     model: { name: card.name, sha256: card.sha256 },
-    // The null device (benchmarks only) measures the queue alone: no fetch, no decode, one blank crop.
+    // The null device (benchmarks only) measures the queue alone: no fetch, no decode, an empty crop.
     fetchItem: config.device === 'null' ? async () => nullDeviceBytes : (uri, signal) => fetcher.fetch(uri, signal),
     decodeCrop: config.device === 'null' ? async () => nullDeviceCrop : (bytes) => preprocessor.decodeCrop(bytes),
     infer: (crop) => batcher.add(crop),
