@@ -5,6 +5,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startRedisServer, type RedisServerProcess } from '@labelq/shared/redis-server-process';
 import { createS3Client, type S3Settings } from '@labelq/shared/s3-client';
 import { startS3TestServer, s3TestServerMissing, type S3TestServer } from '../../test/harness/s3-test-server.ts';
+import { s3TestServerEnv, s3TestServerSettings } from '../../test/harness/s3-test-server-access.ts';
 import { progress } from './progress.ts';
 
 /** The private Redis and S3 server of one bench run (never the user's), and the env that points labelq at them. */
@@ -36,20 +37,7 @@ export async function startBenchServices(options: { withS3: boolean; profileDir?
       s3Unavailable = error instanceof Error ? error.message : String(error);
     }
   }
-  const s3Settings: S3Settings | undefined =
-    s3 === undefined
-      ? undefined
-      : {
-          endpoint: s3.endpoint,
-          region: s3.region,
-          forcePathStyle: true,
-          accessKeyId: s3.accessKeyId,
-          secretAccessKey: s3.secretAccessKey,
-          checksumMode: 'WHEN_REQUIRED',
-          maxSockets: 64,
-          requestTimeoutMs: 30_000,
-          maxAttempts: 3,
-        };
+  const s3Settings: S3Settings | undefined = s3 === undefined ? undefined : s3TestServerSettings(s3, 64);
   let bucket: string | undefined;
   if (s3Settings !== undefined) {
     bucket = `labelq-bench-${Date.now().toString(36)}`;
@@ -62,16 +50,7 @@ export async function startBenchServices(options: { withS3: boolean; profileDir?
     REDIS_URL: redis.url,
     LABELQ_LOG_LEVEL: 'info',
     ...(options.profileDir === undefined ? {} : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --cpu-prof --cpu-prof-dir=${options.profileDir}`.trim() }),
-    ...(s3 === undefined
-      ? {}
-      : {
-          S3_ENDPOINT: s3.endpoint,
-          AWS_REGION: s3.region,
-          AWS_ACCESS_KEY_ID: s3.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          S3_FORCE_PATH_STYLE: 'true',
-          S3_CHECKSUM_MODE: 'WHEN_REQUIRED',
-        }),
+    ...(s3 === undefined ? {} : s3TestServerEnv(s3)),
   };
   return {
     redis,

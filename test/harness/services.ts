@@ -3,6 +3,7 @@ import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { createS3Client, type S3Settings } from '@labelq/shared/s3-client';
 import type { TestServices } from './provided-context.ts';
+import { s3TestServerSettings, type S3TestServerAccess } from './s3-test-server-access.ts';
 
 /**
  * What tests use to reach the run's Redis and S3 server (started once by global-setup.ts).
@@ -33,20 +34,15 @@ export function testRedisUrl(): string {
 }
 
 /** Settings for shared/src/s3-client.ts pointing at the run's S3 server: path-style, WHEN_REQUIRED checksums. */
-export function testS3Settings(): S3Settings {
+/** The run's S3 test server: where it answers and with which keys. */
+export function testS3Server(): S3TestServerAccess {
   const s3 = services().s3;
   if ('unavailable' in s3) throw new Error(`This test needs an S3 server, which is unavailable: ${s3.unavailable}`);
-  return {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    checksumMode: 'WHEN_REQUIRED',
-    maxSockets: 16,
-    requestTimeoutMs: 30_000,
-    maxAttempts: 3,
-  };
+  return s3;
+}
+
+export function testS3Settings(): S3Settings {
+  return s3TestServerSettings(testS3Server(), 16);
 }
 
 let sharedClient: S3Client | undefined;

@@ -6,7 +6,8 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@labelq/shared/s3-client';
 import { startRedisServer, type RedisServerProcess } from '@labelq/shared/redis-server-process';
 import { startOrphanWatchdog, type OrphanWatchdog } from '../harness/orphan-watchdog.ts';
-import { s3TestServerMissing, s3TestServerScriptsDir, startS3TestServer, type S3TestServer } from '../harness/s3-test-server.ts';
+import { s3TestServerCredentials, s3TestServerMissing, s3TestServerScriptsDir, startS3TestServer, type S3TestServer } from '../harness/s3-test-server.ts';
+import { s3TestServerEnv, s3TestServerSettings } from '../harness/s3-test-server-access.ts';
 import { writeTinyModel } from './tiny-model.ts';
 
 /**
@@ -64,19 +65,11 @@ export async function startFaultServices(options: { s3: boolean }): Promise<Faul
       s3Port = s3.port;
     }
     const theRedis = redis;
+    // The port stays the same across restarts of the server, so its access does not change.
+    const s3Access = () => ({ endpoint: `http://127.0.0.1:${s3Port}`, ...s3TestServerCredentials });
     const s3Settings = () => {
       if (s3 === undefined && s3Port === 0) throw new Error('these fault services have no S3 server');
-      return {
-        endpoint: `http://127.0.0.1:${s3Port}`,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        accessKeyId: 'test:tester',
-        secretAccessKey: 'testing',
-        checksumMode: 'WHEN_REQUIRED' as const,
-        maxSockets: 16,
-        requestTimeoutMs: 30_000,
-        maxAttempts: 3,
-      };
+      return s3TestServerSettings(s3Access(), 16);
     };
     const s3Client = (): S3Client => (client ??= createS3Client(s3Settings()));
     return {
@@ -87,16 +80,7 @@ export async function startFaultServices(options: { s3: boolean }): Promise<Faul
       },
       modelCardPath,
       env(queue, extra = {}) {
-        const s3Env: Record<string, string> = options.s3
-          ? {
-              S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
-              AWS_REGION: 'us-east-1',
-              AWS_ACCESS_KEY_ID: 'test:tester',
-              AWS_SECRET_ACCESS_KEY: 'testing',
-              S3_FORCE_PATH_STYLE: 'true',
-              S3_CHECKSUM_MODE: 'WHEN_REQUIRED',
-            }
-          : {};
+        const s3Env: Record<string, string> = options.s3 ? s3TestServerEnv(s3Access()) : {};
         return {
           ...process.env,
           REDIS_URL: theRedis.url,

@@ -1,23 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { repoRoot, testRedisUrl, testS3Settings } from '../harness/services.ts';
+import { repoRoot, testRedisUrl, testS3Server } from '../harness/services.ts';
+import { s3TestServerEnv } from '../harness/s3-test-server-access.ts';
 
 /** The `labelq` entry point, run by the same Node 24 binary as the tests. */
 export const labelqBin = resolve(repoRoot, 'worker/bin/labelq.js');
 
 /** Environment for labelq processes that talk to the test Redis and S3 server, on an isolated queue. */
 export function labelqEnv(queue: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const s3 = testS3Settings();
+  const s3 = testS3Server();
   return {
     ...process.env,
     REDIS_URL: testRedisUrl(),
     LABELQ_QUEUE: queue,
-    S3_ENDPOINT: s3.endpoint,
-    AWS_REGION: s3.region,
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_CHECKSUM_MODE: 'WHEN_REQUIRED',
+    ...s3TestServerEnv(s3),
     LABELQ_LOG_LEVEL: 'warn',
     ...extra,
   };
